@@ -1,0 +1,135 @@
+/**
+ * The one vocabulary of the entity graph: node kinds, edge kinds, their attribute shapes and the
+ * keys that give a node its identity. Nothing else in the code spells a kind as a string literal.
+ */
+
+export const NodeKind = {
+  Process: 'process',
+  AdwsEndpoint: 'adwsEndpoint',
+} as const;
+export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];
+
+export const EdgeKind = {
+  Injected: 'injected',
+  Connected: 'connected',
+} as const;
+export type EdgeKind = (typeof EdgeKind)[keyof typeof EdgeKind];
+
+/** Source table of a stored event; also the prefix of an evidence reference. */
+export const EventTable = {
+  DeviceEvents: 'DeviceEvents',
+  DeviceNetworkEvents: 'DeviceNetworkEvents',
+} as const;
+export type EventTable = (typeof EventTable)[keyof typeof EventTable];
+
+/** A pointer to one stored event: enough to fetch the raw row again. */
+export interface EvidenceRef {
+  table: EventTable;
+  deviceId: string;
+  eventKey: string;
+}
+
+export interface ProcessNodeAttributes {
+  kind: typeof NodeKind.Process;
+  deviceId: string;
+  processId: number;
+  /** Lower-cased image name: half of the reference identity. */
+  fileName: string;
+  /** Spellings and folder paths as observed, first seen first. */
+  observedNames: string[];
+  folderPaths: string[];
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface AdwsEndpointNodeAttributes {
+  kind: typeof NodeKind.AdwsEndpoint;
+  deviceId: string;
+  remoteIp: string;
+  remotePort: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export type NodeAttributes = ProcessNodeAttributes | AdwsEndpointNodeAttributes;
+
+/** One injection event behind an `injected` edge. */
+export interface InjectionOccurrence {
+  evidence: EvidenceRef;
+  timestamp: string;
+  /** Canonical spelling (see INJECTION_ACTION_TYPES). */
+  actionType: string;
+  injectorFileName: string;
+  injectorFolderPath: string | null;
+  deviceName: string | null;
+}
+
+/** One connection event behind a `connected` edge. */
+export interface ConnectionOccurrence {
+  evidence: EvidenceRef;
+  timestamp: string;
+  remoteIp: string;
+  remotePort: number;
+  localIp: string | null;
+  localPort: number | null;
+  deviceName: string | null;
+}
+
+export interface InjectedEdgeAttributes {
+  kind: typeof EdgeKind.Injected;
+  actionTypes: string[];
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  occurrences: InjectionOccurrence[];
+}
+
+export interface ConnectedEdgeAttributes {
+  kind: typeof EdgeKind.Connected;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  occurrences: ConnectionOccurrence[];
+}
+
+export type EdgeAttributes = InjectedEdgeAttributes | ConnectedEdgeAttributes;
+
+export interface GraphAttributes {
+  deviceId: string;
+}
+
+/** The injection action types of the reference rule, in their canonical spelling. */
+export const INJECTION_ACTION_TYPES = [
+  'CreateRemoteThreadApiCall',
+  'MemoryRemoteProtect',
+  'NtAllocateVirtualMemoryApiCall',
+  'NtAllocateVirtualMemoryRemoteApiCall',
+  'NtMapViewOfSectionRemoteApiCall',
+  'NtProtectVirtualMemoryApiCall',
+  'SetThreadContextRemoteApiCall',
+  'QueueUserApcRemoteApiCall',
+] as const;
+
+const canonicalByLower = new Map<string, string>(INJECTION_ACTION_TYPES.map((t) => [t.toLowerCase(), t]));
+
+/** Canonical spelling of an injection action type compared without case, or null when it is none. */
+export function canonicalInjectionActionType(actionType: string | null | undefined): string | null {
+  if (!actionType) return null;
+
+  return canonicalByLower.get(actionType.toLowerCase()) ?? null;
+}
+
+export const ADWS_CONNECTION_ACTION_TYPE = 'ConnectionSuccess';
+
+/** Reference identity of a process: device, pid and lower-cased image name. */
+export function processNodeKey(deviceId: string, processId: number, fileName: string): string {
+  return `process:${deviceId}:${processId}:${fileName.toLowerCase()}`;
+}
+
+export function adwsEndpointNodeKey(deviceId: string, remoteIp: string, remotePort: number): string {
+  return `adws:${deviceId}:${remoteIp}:${remotePort}`;
+}
+
+export function edgeKey(kind: EdgeKind, source: string, target: string): string {
+  return `${kind}:${source}->${target}`;
+}
