@@ -96,6 +96,10 @@ export type EdgeAttributes = InjectedEdgeAttributes | ConnectedEdgeAttributes;
 
 export interface GraphAttributes {
   deviceId: string;
+  /** Set on served graphs when a limit cut events out. */
+  truncated?: boolean;
+  /** Set on an alert's graph: the alert it explains. */
+  alertId?: string;
 }
 
 /** The injection action types of the reference rule, in their canonical spelling. */

@@ -1,0 +1,96 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { EmptyAsAbsent, EnumField, IntField, IsoTimeField, TextField } from '../common/api-field.decorators.js';
+import { ALERT_STATUSES, type AlertStatus } from './alert.model.js';
+
+export class AlertQueryDto {
+  @EmptyAsAbsent()
+  @TextField({ description: 'Only alerts of this DeviceId', maxLength: 200, optional: true })
+  deviceId?: string;
+
+  @EmptyAsAbsent()
+  @EnumField({ description: 'Only alerts in this status', values: ALERT_STATUSES, optional: true })
+  status?: AlertStatus;
+
+  @EmptyAsAbsent()
+  @IsoTimeField({ description: 'Only alerts whose timestamp is at or after this time', optional: true })
+  from?: string;
+
+  @EmptyAsAbsent()
+  @IsoTimeField({ description: 'Only alerts whose timestamp is at or before this time', optional: true })
+  to?: string;
+
+  @EmptyAsAbsent()
+  @IntField({ description: 'Page size (default 100)', min: 1, max: 1000, optional: true })
+  limit?: number;
+
+  @EmptyAsAbsent()
+  @TextField({ description: 'nextCursor of the previous page', maxLength: 500, optional: true })
+  cursor?: string;
+}
+
+export class InjectorDto {
+  @ApiProperty({ example: 6008 }) processId: number;
+  @ApiProperty({ example: 'powershell.exe' }) fileName: string;
+  @ApiProperty({ nullable: true, type: String, example: 'c:\\windows\\system32\\windowspowershell\\v1.0' })
+  folderPath: string | null;
+  @ApiProperty({ type: [String], example: ['CreateRemoteThreadApiCall'] }) actionTypes: string[];
+  @ApiProperty({ format: 'date-time' }) firstSeen: string;
+  @ApiProperty({ format: 'date-time' }) lastSeen: string;
+}
+
+export class ConnectionDto {
+  @ApiProperty({ format: 'date-time' }) timestamp: string;
+  @ApiProperty({ example: '10.0.0.10' }) remoteIp: string;
+  @ApiProperty({ example: 9389 }) remotePort: number;
+  @ApiProperty({ nullable: true, type: String }) localIp: string | null;
+  @ApiProperty({ nullable: true, type: Number }) localPort: number | null;
+}
+
+export class TacticDto {
+  @ApiProperty({ example: 'TA0007' }) id: string;
+  @ApiProperty({ example: 'Discovery' }) name: string;
+}
+
+export class MitreDto {
+  @ApiProperty({ example: 'T1087.002' }) techniqueId: string;
+  @ApiProperty({ example: 'Account Discovery: Domain Account' }) techniqueName: string;
+  @ApiProperty({ type: [TacticDto] }) tactics: TacticDto[];
+}
+
+export class EvidenceRefDto {
+  @ApiProperty({ enum: ['DeviceEvents', 'DeviceNetworkEvents'] }) table: string;
+  @ApiProperty() deviceId: string;
+  @ApiProperty({ description: 'r:<timestamp>:<ReportId>, or h:<sha256> for rows without a ReportId' }) eventKey: string;
+}
+
+export class AlertDto {
+  @ApiProperty({ format: 'uuid', description: 'Stable for the same rule, device, device name and target process' })
+  id: string;
+  @ApiProperty({ example: 'adws-connection-from-process-injection-target' }) ruleId: string;
+  @ApiProperty({ enum: ALERT_STATUSES }) status: string;
+  @ApiProperty({ example: 'high' }) severity: string;
+  @ApiProperty() deviceId: string;
+  @ApiProperty({ example: 'ws01.contoso.local' }) deviceName: string;
+  @ApiProperty({ example: 'ws01' }) hostName: string;
+  @ApiProperty({ example: 'contoso.local' }) dnsDomain: string;
+  @ApiProperty({ format: 'date-time', description: 'Earliest matching ADWS connection (UTC, 7 fractional digits)' })
+  timestamp: string;
+  @ApiProperty({ description: 'Target (injected) process id' }) processId: number;
+  @ApiProperty({ description: 'Target image name, lower-cased', example: 'notepad.exe' }) fileName: string;
+  @ApiProperty({ type: [String], example: ['CreateRemoteThreadApiCall'] }) injectionMethods: string[];
+  @ApiProperty({ type: [InjectorDto] }) injectors: InjectorDto[];
+  @ApiProperty({ type: [ConnectionDto] }) connections: ConnectionDto[];
+  @ApiProperty({ type: [MitreDto] }) mitre: MitreDto[];
+  @ApiProperty({ type: [EvidenceRefDto], description: 'Every stored event behind the alert' }) evidence: EvidenceRefDto[];
+  @ApiProperty({ type: [String], description: 'Graph node keys on the alert paths' }) nodeKeys: string[];
+  @ApiProperty({ description: 'Bumped whenever the evidence or status changes' }) revision: number;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class AlertPageDto {
+  @ApiProperty({ type: [AlertDto], description: 'Ordered by timestamp, then id (oldest first)' }) items: AlertDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end' })
+  nextCursor: string | null;
+}

@@ -1,0 +1,50 @@
+import type { AlertCandidate } from '../detection/alert.types.js';
+
+export const AlertStatus = {
+  New: 'new',
+  /** The evidence no longer satisfies the rule under the current settings (after a re-run). */
+  Retracted: 'retracted',
+} as const;
+export type AlertStatus = (typeof AlertStatus)[keyof typeof AlertStatus];
+export const ALERT_STATUSES: readonly AlertStatus[] = Object.values(AlertStatus);
+
+export interface MitreMapping {
+  techniqueId: string;
+  techniqueName: string;
+  tactics: Array<{ id: string; name: string }>;
+}
+
+/** An alert as stored and served: the detector's candidate plus identity, lifecycle and clocks. */
+export interface Alert extends Omit<AlertCandidate, 'nodeKeys'> {
+  id: string;
+  status: AlertStatus;
+  severity: string;
+  mitre: MitreMapping[];
+  revision: number;
+  nodeKeys: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const ADWS_RULE_MITRE: readonly MitreMapping[] = [
+  {
+    techniqueId: 'T1055.002',
+    techniqueName: 'Process Injection: Portable Executable Injection',
+    tactics: [
+      { id: 'TA0004', name: 'Privilege Escalation' },
+      { id: 'TA0005', name: 'Defense Evasion' },
+    ],
+  },
+  {
+    techniqueId: 'T1087.002',
+    techniqueName: 'Account Discovery: Domain Account',
+    tactics: [{ id: 'TA0007', name: 'Discovery' }],
+  },
+  {
+    techniqueId: 'T1119',
+    techniqueName: 'Automated Collection',
+    tactics: [{ id: 'TA0009', name: 'Collection' }],
+  },
+];
+
+export const ADWS_RULE_SEVERITY = 'high';

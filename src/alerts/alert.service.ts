@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+
+import { DATABASE, type Database } from '../database/database.js';
+import type { AlertCandidate } from '../detection/alert.types.js';
+import { InvalidInputError, NotFoundError } from '../common/domain.errors.js';
+import { JsonLogger } from '../common/json.logger.js';
+import { canonicalTimestamp } from '../ingest/mappers/normalize.js';
+import { alertId, UUID_PATTERN } from './alert-id.js';
+import { ADWS_RULE_MITRE, ADWS_RULE_SEVERITY, AlertStatus, type Alert } from './alert.model.js';
+import { AlertRepository, type AlertRow, type AlertSearch, type AlertState } from './alert.repository.js';
+
+export interface AlertQuery {
+  deviceId?: string;
+  status?: AlertStatus;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface AlertPage {
+  items: Alert[];
+  nextCursor: string | null;
+}
+
+export interface ReconcileOutcome {
+  created: number;
+  updated: number;
+  retracted: number;
+}
+
+/** Alert identity, change detection and lifecycle; the detector only proposes candidates. */
+@Injectable()
+export class AlertService {
+  private readonly logger = JsonLogger.for(AlertService.name);
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(AlertRepository) private readonly alerts: AlertRepository,
+  ) {}
+
+  /**
+   * Make the stored alerts of `deviceIds` equal what the detector derived for them now: new candidates
+   * are created, changed ones get a new revision, and alerts whose evidence no longer holds are retracted.
+   */
+  async reconcile(ruleId: string, deviceIds: string[], candidates: AlertCandidate[], now: string): Promise<ReconcileOutcome> {
+    const outcome: ReconcileOutcome = { created: 0, updated: 0, retracted: 0 };
+    if (deviceIds.length === 0) return outcome;
+
+    await this.db.transaction(async (tx) => {
+      const states = new Map((await this.alerts.getStates(tx, ruleId, deviceIds)).map((s) => [s.id, s]));
+      const derived = new Set<string>();
+      for (const candidate of candidates) {
+        const row = this.toRow(candidate, states, now);
+        derived.add(row.id);
+        const before = states.get(row.id);
+        if (before && before.contentHash === row.contentHash && before.status !== AlertStatus.Retracted) continue;
+
+        await this.alerts.upsert(tx, row);
+        if (before) outcome.updated++;
+        else outcome.created++;
+      }
+      for (const state of states.values()) {
+        if (derived.has(state.id) || state.status === AlertStatus.Retracted) continue;
+
+        await this.alerts.setStatus(tx, state.deviceId, state.id, AlertStatus.Retracted, now);
+        outcome.retracted++;
+      }
+    });
+
+    if (outcome.created + outcome.updated + outcome.retracted > 0) {
+      this.logger.info('alerts reconciled', { ruleId, deviceCount: deviceIds.length, ...outcome });
+    }
+    return outcome;
+  }
+
+  devicesWithAlerts(ruleId: string): Promise<string[]> {
+    return this.alerts.devicesWithAlerts(ruleId);
+  }
+
+  async get(id: string): Promise<Alert> {
+    if (!UUID_PATTERN.test(id)) throw new NotFoundError(`alert ${id} does not exist`);
+
+    const row = await this.alerts.getById(id);
+    if (!row) throw new NotFoundError(`alert ${id} does not exist`);
+
+    return toAlert(row);
+  }
+
+  async list(query: AlertQuery): Promise<AlertPage> {
+    const search: AlertSearch = {
+      deviceId: query.deviceId,
+      status: query.status,
+      fromText: query.from ? canonicalTimestamp(query.from) : undefined,
+      toText: query.to ? canonicalTimestamp(query.to) : undefined,
+      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      limit: query.limit + 1,
+    };
+    const rows = await this.alerts.search(search);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > query.limit && last ? encodeCursor(last) : null;
+
+    return { items: page.map(toAlert), nextCursor };
+  }
+
+  private toRow(candidate: AlertCandidate, states: Map<string, AlertState>, now: string): AlertRow {
+    const id = alertId(candidate);
+    const before = states.get(id);
+    const contentHash = createHash('sha256').update(JSON.stringify(candidate)).digest('hex');
+
+    return {
+      deviceId: candidate.deviceId,
+      id,
+      ruleId: candidate.ruleId,
+      deviceName: candidate.deviceName,
+      processId: candidate.processId,
+      fileName: candidate.fileName,
+      status: before && before.status !== AlertStatus.Retracted ? before.status : AlertStatus.New,
+      severity: ADWS_RULE_SEVERITY,
+      timestampText: candidate.timestamp,
+      content: candidate as unknown as Record<string, unknown>,
+      contentHash,
+      revision: before ? before.revision + 1 : 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+}
+
+function toAlert(row: AlertRow): Alert {
+  const candidate = row.content as unknown as AlertCandidate;
+
+  return {
+    id: row.id,
+    ruleId: row.ruleId,
+    status: row.status,
+    severity: row.severity,
+    deviceId: row.deviceId,
+    deviceName: candidate.deviceName,
+    hostName: candidate.hostName,
+    dnsDomain: candidate.dnsDomain,
+    timestamp: candidate.timestamp,
+    processId: candidate.processId,
+    fileName: candidate.fileName,
+    injectionMethods: candidate.injectionMethods,
+    injectors: candidate.injectors,
+    connections: candidate.connections,
+    mitre: ADWS_RULE_MITRE.map((m) => ({ ...m, tactics: m.tactics.map((t) => ({ ...t })) })),
+    evidence: candidate.evidence,
+    nodeKeys: candidate.nodeKeys,
+    revision: row.revision,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function encodeCursor(row: AlertRow): string {
+  return Buffer.from(JSON.stringify([row.timestampText, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { timestampText: string; id: string } {
+  try {
+    const [timestampText, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (typeof timestampText !== 'string' || !UUID_PATTERN.test(id)) throw new Error('shape');
+
+    return { timestampText, id };
+  } catch {
+    throw new InvalidInputError('cursor is not one this service issued', { field: 'cursor' });
+  }
+}

@@ -1,0 +1,28 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { AlertDto, AlertPageDto, AlertQueryDto } from './alert.dto.js';
+import { AlertService } from './alert.service.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+
+@ApiTags('alerts')
+@Controller('api/v1/alerts')
+export class AlertsController {
+  constructor(@Inject(AlertService) private readonly alerts: AlertService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List alerts, oldest first, with keyset pagination' })
+  @ApiOkResponse({ type: AlertPageDto })
+  list(@Query() query: AlertQueryDto): Promise<AlertPageDto> {
+    return this.alerts.list({ ...query, limit: query.limit ?? DEFAULT_PAGE_SIZE });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One alert' })
+  @ApiOkResponse({ type: AlertDto })
+  @ApiNotFoundResponse({ description: 'No alert has this id' })
+  get(@Param('id') id: string): Promise<AlertDto> {
+    return this.alerts.get(id);
+  }
+}

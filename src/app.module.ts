@@ -1,0 +1,57 @@
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+
+import { AlertRepository } from './alerts/alert.repository.js';
+import { AlertService } from './alerts/alert.service.js';
+import { AlertsController } from './alerts/alerts.controller.js';
+import { APP_CONFIG, type AppConfig } from './config/app.config.js';
+import { DATABASE, type Database } from './database/database.js';
+import { DetectionService } from './detection/detection.service.js';
+import { GraphController } from './graph/graph.controller.js';
+import { GraphService } from './graph/graph.service.js';
+import { HealthController } from './health/health.controller.js';
+import { HealthService } from './health/health.service.js';
+import { EventRepository } from './ingest/event.repository.js';
+import { IngestController } from './ingest/ingest.controller.js';
+import { IngestService } from './ingest/ingest.service.js';
+import { RuleRepository } from './rules/rule.repository.js';
+import { RuleService } from './rules/rule.service.js';
+import { RulesController } from './rules/rules.controller.js';
+
+/** Closes the database when Nest shuts down (SIGTERM/SIGINT via enableShutdownHooks, or app.close()). */
+class DatabaseCloser implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+/**
+ * The application. The database is opened and migrated before Nest starts (see bootstrap) and handed in,
+ * so tests can give each app its own database.
+ */
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, db: Database): DynamicModule {
+    const repository = <T>(type: new (db: Database) => T) => ({ provide: type, useFactory: () => new type(db) });
+
+    return {
+      module: AppModule,
+      controllers: [IngestController, AlertsController, RulesController, GraphController, HealthController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: DATABASE, useValue: db },
+        repository(EventRepository),
+        repository(AlertRepository),
+        repository(RuleRepository),
+        DatabaseCloser,
+        RuleService,
+        AlertService,
+        DetectionService,
+        IngestService,
+        GraphService,
+        HealthService,
+      ],
+    };
+  }
+}

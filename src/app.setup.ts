@@ -1,0 +1,66 @@
+import 'reflect-metadata';
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+
+import { AppModule } from './app.module.js';
+import { DomainExceptionFilter } from './common/domain-exception.filter.js';
+import { JsonLogger } from './common/json.logger.js';
+import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
+import type { AppConfig } from './config/app.config.js';
+import type { Database } from './database/database.js';
+
+/** Ingest bodies are streamed by the ingest service itself; every other route gets a small JSON parser. */
+const STREAMED_PATHS = /^\/api\/v1\/events(\/|$)/;
+const JSON_LIMIT = '1mb';
+
+/**
+ * Builds the Nest application with everything main.ts and the tests share: body handling, validation,
+ * the error filter, OpenAPI and shutdown hooks. Call `listen` on the result to serve.
+ */
+export async function createApp(config: AppConfig, db: Database): Promise<NestExpressApplication> {
+  JsonLogger.setLevel(config.logLevel);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, db), {
+    bodyParser: false,
+    logger: JsonLogger.for('nest'),
+  });
+
+  app.use(requestIdMiddleware);
+  app.use(smallJsonBodies());
+  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
+  app.useGlobalFilters(new DomainExceptionFilter());
+  app.enableShutdownHooks();
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json' });
+
+  return app;
+}
+
+export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('ADWS injection graph')
+    .setDescription(
+      'Correlates process injection with Active Directory Web Services (ADWS) connections from the injected ' +
+        'process, on a per-device process graph built from Microsoft Defender for Endpoint telemetry.',
+    )
+    .setVersion('0.1.0')
+    .build();
+
+  return SwaggerModule.createDocument(app, config);
+}
+
+function smallJsonBodies() {
+  const parse = express.json({ limit: JSON_LIMIT });
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (STREAMED_PATHS.test(req.path)) return next();
+
+    parse(req, res, (error?: unknown) => {
+      if (!error) return next();
+      const status = (error as { status?: number }).status ?? 400;
+      const message = status === 413 ? `JSON body exceeds the ${JSON_LIMIT} limit` : `body is not valid JSON: ${(error as Error).message}`;
+      res.status(status).json({ statusCode: status, error: status === 413 ? 'payload_too_large' : 'unparseable_body', message, requestId: requestIdOf(req) });
+    });
+  };
+}

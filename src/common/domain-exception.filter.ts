@@ -1,0 +1,81 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+
+import {
+  BodyParseError,
+  ConflictError,
+  DomainError,
+  InvalidInputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from './domain.errors.js';
+import { JsonLogger } from './json.logger.js';
+import { requestIdOf } from './request-id.middleware.js';
+
+const STATUS_BY_ERROR = new Map<Function, number>([
+  [InvalidInputError, HttpStatus.BAD_REQUEST],
+  [BodyParseError, HttpStatus.BAD_REQUEST],
+  [NotFoundError, HttpStatus.NOT_FOUND],
+  [ConflictError, HttpStatus.CONFLICT],
+  [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
+  [UnsupportedMediaTypeError, HttpStatus.UNSUPPORTED_MEDIA_TYPE],
+]);
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details?: unknown;
+  requestId: string;
+}
+
+/** The one place where errors become HTTP replies. */
+@Catch()
+export class DomainExceptionFilter implements ExceptionFilter {
+  private readonly logger = JsonLogger.for(DomainExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    const body = this.toBody(exception, requestIdOf(request));
+
+    if (body.statusCode >= 500) {
+      this.logger.failure('request failed', { requestId: body.requestId, path: request.path, error: exception });
+    }
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+
+    response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown, requestId: string): ErrorBody {
+    if (exception instanceof DomainError) {
+      const statusCode = STATUS_BY_ERROR.get(exception.constructor) ?? HttpStatus.BAD_REQUEST;
+      return { statusCode, error: exception.code, message: exception.message, details: exception.details, requestId };
+    }
+    if (exception instanceof HttpException) return this.fromHttpException(exception, requestId);
+
+    const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
+    return { statusCode, error: 'internal_error', message: 'internal error; see the logs for this request id', requestId };
+  }
+
+  private fromHttpException(exception: HttpException, requestId: string): ErrorBody {
+    const statusCode = exception.getStatus();
+    const reply = exception.getResponse();
+    const messages = typeof reply === 'object' && reply !== null ? (reply as { message?: unknown }).message : reply;
+    const message = Array.isArray(messages) ? messages.join('; ') : String(messages ?? exception.message);
+    const details = Array.isArray(messages) ? { violations: messages } : undefined;
+
+    return { statusCode, error: errorCodeForStatus(statusCode), message, details, requestId };
+  }
+}
+
+function errorCodeForStatus(status: number): string {
+  const name = HttpStatus[status];
+
+  return name ? name.toLowerCase() : 'http_error';
+}

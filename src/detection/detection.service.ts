@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { AlertService, type ReconcileOutcome } from '../alerts/alert.service.js';
+import { JsonLogger } from '../common/json.logger.js';
+import { SerialQueue } from '../common/serial-queue.js';
+import type { DeviceEvent, DeviceNetworkEvent } from '../ingest/event.types.js';
+import { EventRepository } from '../ingest/event.repository.js';
+import { RuleService } from '../rules/rule.service.js';
+import { ADWS_RULE_ID, type AdwsRuleSettings } from '../rules/rule.types.js';
+import { detectAlertCandidates } from './adws-rule.detector.js';
+import type { AlertCandidate } from './alert.types.js';
+import { buildDeviceGraph } from './graph.builder.js';
+
+/** Devices whose events are loaded and correlated in one round trip. */
+const DEVICE_CHUNK = 500;
+
+export interface DetectionOutcome extends ReconcileOutcome {
+  devices: number;
+  durationMs: number;
+}
+
+/**
+ * Runs the rule for a set of devices: loads each device's candidate events, builds its process graph,
+ * derives alert candidates and hands them to the alert service. Runs are serialized (see SerialQueue).
+ */
+@Injectable()
+export class DetectionService {
+  private readonly logger = JsonLogger.for(DetectionService.name);
+  private readonly queue = new SerialQueue();
+
+  constructor(
+    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(RuleService) private readonly rules: RuleService,
+    @Inject(AlertService) private readonly alerts: AlertService,
+  ) {}
+
+  detectDevices(deviceIds: string[]): Promise<DetectionOutcome> {
+    return this.queue.run(() => this.detect([...new Set(deviceIds)]));
+  }
+
+  /** Re-evaluates every device that has an ADWS connection or an alert, under the current settings. */
+  async rerun(ruleId: string): Promise<DetectionOutcome> {
+    await this.rules.getRule(ruleId);
+
+    return this.queue.run(async () => {
+      const settings = await this.rules.getSettings();
+      const withConnections = await this.events.devicesWithAdwsConnections(settings.adwsPorts);
+      const withAlerts = await this.alerts.devicesWithAlerts(ADWS_RULE_ID);
+
+      return this.detect([...new Set([...withConnections, ...withAlerts])].sort());
+    });
+  }
+
+  private async detect(deviceIds: string[]): Promise<DetectionOutcome> {
+    const started = performance.now();
+    const settings = await this.rules.getSettings();
+    const total: DetectionOutcome = { devices: deviceIds.length, created: 0, updated: 0, retracted: 0, durationMs: 0 };
+
+    for (let i = 0; i < deviceIds.length; i += DEVICE_CHUNK) {
+      const chunk = deviceIds.slice(i, i + DEVICE_CHUNK);
+      const candidates = await this.candidatesFor(chunk, settings);
+      const outcome = await this.alerts.reconcile(ADWS_RULE_ID, chunk, candidates, new Date().toISOString());
+      total.created += outcome.created;
+      total.updated += outcome.updated;
+      total.retracted += outcome.retracted;
+    }
+
+    total.durationMs = Math.round(performance.now() - started);
+    this.logger.trace('detection finished', { ...total });
+    return total;
+  }
+
+  private async candidatesFor(deviceIds: string[], settings: AdwsRuleSettings): Promise<AlertCandidate[]> {
+    const { injections, connections } = await this.events.loadCorrelationEvents(deviceIds, settings.adwsPorts);
+    const byDevice = groupByDevice(injections, connections);
+
+    return [...byDevice].flatMap(([deviceId, events]) =>
+      detectAlertCandidates(buildDeviceGraph(deviceId, events, settings.adwsPorts), settings),
+    );
+  }
+}
+
+interface DeviceEvents {
+  injections: DeviceEvent[];
+  connections: DeviceNetworkEvent[];
+}
+
+function groupByDevice(injections: DeviceEvent[], connections: DeviceNetworkEvent[]): Map<string, DeviceEvents> {
+  const byDevice = new Map<string, DeviceEvents>();
+  const slot = (deviceId: string): DeviceEvents => {
+    let events = byDevice.get(deviceId);
+    if (!events) byDevice.set(deviceId, (events = { injections: [], connections: [] }));
+    return events;
+  };
+  for (const event of injections) slot(event.deviceId).injections.push(event);
+  for (const event of connections) slot(event.deviceId).connections.push(event);
+
+  return byDevice;
+}

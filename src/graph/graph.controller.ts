@@ -1,0 +1,38 @@
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { GraphQueryDto } from './graph.dto.js';
+import { GraphService, type RenderedGraph } from './graph.service.js';
+
+const GRAPH_MEDIA_TYPES = ['application/json', 'application/gexf+xml'];
+
+@ApiTags('graph')
+@Controller('api/v1')
+export class GraphController {
+  constructor(@Inject(GraphService) private readonly graphs: GraphService) {}
+
+  @Get('devices/:deviceId/graph')
+  @ApiOperation({ summary: "A device's process graph: injections between processes and connections to ADWS endpoints" })
+  @ApiProduces(...GRAPH_MEDIA_TYPES)
+  @ApiOkResponse({ description: 'The graph in the requested format' })
+  @ApiNotFoundResponse({ description: 'The device has no injection or ADWS connection events' })
+  async device(@Param('deviceId') deviceId: string, @Query() query: GraphQueryDto, @Res({ passthrough: true }) res: Response) {
+    return send(res, await this.graphs.deviceGraph(deviceId, query.format, query.limit));
+  }
+
+  @Get('alerts/:id/graph')
+  @ApiOperation({ summary: 'The injector → target → ADWS paths behind one alert, with the evidence on every edge' })
+  @ApiProduces(...GRAPH_MEDIA_TYPES)
+  @ApiOkResponse({ description: 'The graph in the requested format' })
+  @ApiNotFoundResponse({ description: 'No alert has this id' })
+  async alert(@Param('id') id: string, @Query() query: GraphQueryDto, @Res({ passthrough: true }) res: Response) {
+    return send(res, await this.graphs.alertGraph(id, query.format));
+  }
+}
+
+function send(res: Response, graph: RenderedGraph): unknown {
+  res.type(graph.contentType);
+
+  return graph.body;
+}

@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { DomainError, UnsupportedMediaTypeError } from '../common/domain.errors.js';
+import { JsonLogger } from '../common/json.logger.js';
+import { DetectionService } from '../detection/detection.service.js';
+import { EventTable } from '../vocabulary/graph.vocabulary.js';
+import type { CanonicalEvent, IngestReport, MapResult } from './event.types.js';
+import { EventRepository } from './event.repository.js';
+import { mapEventsRecord, mapMdeRow, mapStreamingRecord } from './mappers/mde.mapper.js';
+import { bodyFormatOf, openBody } from './readers/body.reader.js';
+import { readRecords } from './readers/record.reader.js';
+import type { SourceRecord } from './readers/record.types.js';
+
+/** Where a body was posted: one Defender table, or the mixed route that routes each record itself. */
+export type IngestRoute = EventTable | 'mixed';
+
+export interface IngestRequest {
+  route: IngestRoute;
+  body: AsyncIterable<Buffer>;
+  contentType: string | undefined;
+  contentEncoding: string | undefined;
+}
+
+/** Record errors listed in one reply; `rejected` always counts them all. */
+const MAX_LISTED_ERRORS = 1000;
+
+/**
+ * Streams a body through reader → mapper → batch writer, one batch in flight while the next is parsed,
+ * then runs detection for the devices whose new events can change an alert.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = JsonLogger.for(IngestService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(DetectionService) private readonly detection: DetectionService,
+  ) {}
+
+  async ingest(request: IngestRequest): Promise<IngestReport> {
+    const started = performance.now();
+    const format = bodyFormatOf(request.contentType);
+    if (format === 'xml') throw new UnsupportedMediaTypeError('XML bodies are not accepted on this route');
+
+    const report: IngestReport = { received: 0, inserted: 0, duplicates: 0, skipped: 0, rejected: 0, errors: [] };
+    const touched = new Set<string>();
+    try {
+      await this.stream(request, format, report, touched);
+    } catch (error) {
+      await this.detection.detectDevices([...touched]);
+      throw withAcceptedCounts(error, report);
+    }
+
+    const detection = await this.detection.detectDevices([...touched]);
+    this.logger.info('ingest finished', {
+      route: request.route, format, ...countsOf(report), devicesDetected: detection.devices,
+      alertsCreated: detection.created, alertsUpdated: detection.updated, durationMs: Math.round(performance.now() - started),
+    });
+    return report;
+  }
+
+  private async stream(request: IngestRequest, format: 'json' | 'ndjson' | 'csv', report: IngestReport, touched: Set<string>) {
+    const body = openBody(request.body, { contentEncoding: request.contentEncoding, maxBytes: this.config.ingestMaxBytes });
+    const receivedAt = new Date().toISOString();
+    let inFlight: Promise<void> = Promise.resolve();
+
+    for await (const records of readRecords(body, format, { batchSize: this.config.ingestBatchSize })) {
+      const batch = this.mapBatch(request.route, records, report);
+      await inFlight;
+      inFlight = this.write(batch, receivedAt, report, touched);
+    }
+    await inFlight;
+  }
+
+  private mapBatch(route: IngestRoute, records: SourceRecord[], report: IngestReport): CanonicalEvent[] {
+    const batch: CanonicalEvent[] = [];
+    for (const record of records) {
+      report.received++;
+      const result = mapFor(route, record);
+      if (result.kind === 'event') batch.push(result.event);
+      else if (result.kind === 'skipped') report.skipped++;
+      else {
+        report.rejected++;
+        if (report.errors.length < MAX_LISTED_ERRORS) report.errors.push(result.error);
+      }
+    }
+
+    return batch;
+  }
+
+  private async write(batch: CanonicalEvent[], receivedAt: string, report: IngestReport, touched: Set<string>) {
+    if (batch.length === 0) return;
+
+    const outcome = await this.events.insertEvents(batch, receivedAt);
+    report.inserted += outcome.inserted;
+    report.duplicates += outcome.duplicates;
+    for (const deviceId of outcome.touchedDevices) touched.add(deviceId);
+  }
+}
+
+function mapFor(route: IngestRoute, record: SourceRecord): MapResult {
+  if (route === 'mixed') return mapEventsRecord(record);
+  if (!isEnvelope(record.value)) return mapMdeRow(record, route);
+
+  const result = mapStreamingRecord(record);
+  if (result.kind !== 'event' || result.event.table === route) return result;
+  return { kind: 'skipped', reason: `a ${result.event.table} record posted to the ${route} route` };
+}
+
+function isEnvelope(value: Record<string, unknown>): boolean {
+  return typeof value.category === 'string' && typeof value.properties === 'object' && value.properties !== null;
+}
+
+function countsOf(report: IngestReport) {
+  const { errors: _errors, ...counts } = report;
+
+  return counts;
+}
+
+/** A body that fails part-way keeps what was stored before the failure; the error says how much that was. */
+function withAcceptedCounts(error: unknown, report: IngestReport): unknown {
+  if (!(error instanceof DomainError)) return error;
+
+  const details = { ...(error.details ?? {}), acceptedBeforeError: countsOf(report) };
+  const Constructor = error.constructor as new (message: string, details: Record<string, unknown>) => DomainError;
+  return new Constructor(error.message, details);
+}

@@ -1,0 +1,35 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+
+import { createApp } from '../../src/app.setup.js';
+import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
+import type { Database } from '../../src/database/database.js';
+import { createTestDatabase } from './test-database.js';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  db: Database;
+  http: () => ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real Nest application (same setup as main.ts) on its own database: a fresh schema on the server named
+ * by DATABASE_URL, or an in-memory PGlite without it.
+ */
+export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const config: AppConfig = { ...loadConfig({}), ...database.config, logLevel: 'error', ...overrides };
+  const app = await createApp(config, database.db);
+  await app.init();
+
+  return {
+    app,
+    db: database.db,
+    http: () => request(app.getHttpServer()),
+    async close() {
+      await app.close().catch(() => undefined);
+      await database.cleanup();
+    },
+  };
+}
