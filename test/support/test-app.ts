@@ -28,8 +28,8 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise
     db: database.db,
     http: () => request(app.getHttpServer()),
     async close() {
-      await app.close().catch(() => undefined);
       await database.cleanup();
+      await app.close();
     },
   };
 }

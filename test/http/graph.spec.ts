@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { connectionRow, injectionRow } from '../support/mde-rows.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+
+describe('graph endpoints', () => {
+  let t: TestApp;
+  let alertId: string;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const post = (path: string, rows: unknown[]) => t.http().post(path).set('content-type', 'application/json').send(JSON.stringify(rows));
+    await post('/api/v1/events/DeviceEvents', [
+      injectionRow({ DeviceId: 'graph-1' }),
+      injectionRow({ DeviceId: 'graph-1', InitiatingProcessId: 700, InitiatingProcessFileName: 'rundll32.exe', ProcessId: 900, FileName: 'calc.exe' }),
+    ]);
+    await post('/api/v1/events/DeviceNetworkEvents', [connectionRow({ DeviceId: 'graph-1' })]);
+    alertId = (await t.http().get('/api/v1/alerts').query({ deviceId: 'graph-1' })).body.items[0].id;
+  });
+  afterAll(async () => t.close());
+
+  it("draws the device's processes, injections and ADWS endpoints in graphology's serialised form", async () => {
+    const reply = await t.http().get('/api/v1/devices/graph-1/graph');
+
+    expect(reply.status).toBe(200);
+    const kinds = reply.body.nodes.map((n: { attributes: { kind: string } }) => n.attributes.kind).sort();
+    expect(kinds).toEqual(['adwsEndpoint', 'process', 'process', 'process', 'process']);
+    expect(reply.body.edges.map((e: { attributes: { kind: string } }) => e.attributes.kind).sort()).toEqual(['connected', 'injected', 'injected']);
+    expect(reply.body.attributes).toMatchObject({ deviceId: 'graph-1', truncated: false });
+  });
+
+  it("gives only the alert's path, with the stored events behind every edge", async () => {
+    const reply = await t.http().get(`/api/v1/alerts/${alertId}/graph`);
+
+    expect(reply.status).toBe(200);
+    const labels = reply.body.nodes.map((n: { key: string }) => n.key).sort();
+    expect(labels).toEqual(['adws:graph-1:10.0.0.10:9389', 'process:graph-1:4242:notepad.exe', 'process:graph-1:6008:powershell.exe']);
+    for (const edge of reply.body.edges) expect(edge.attributes.occurrences.length).toBeGreaterThan(0);
+    expect(reply.body.attributes.alertId).toBe(alertId);
+  });
+
+  it('exports Cytoscape.js elements and GEXF', async () => {
+    const cy = await t.http().get(`/api/v1/alerts/${alertId}/graph`).query({ format: 'cytoscape' });
+    const gexf = await t.http().get('/api/v1/devices/graph-1/graph').query({ format: 'gexf' });
+
+    expect(cy.body.elements.nodes).toHaveLength(3);
+    expect(cy.body.elements.edges).toHaveLength(2);
+    expect(gexf.headers['content-type']).toMatch(/application\/gexf\+xml/);
+    expect(gexf.text).toMatch(/^<\?xml/);
+    expect(gexf.text.match(/<node /g)).toHaveLength(5);
+  });
+
+  it('answers 404 for a device without such events and 400 for an unknown format', async () => {
+    expect((await t.http().get('/api/v1/devices/nobody/graph')).status).toBe(404);
+    expect((await t.http().get('/api/v1/devices/graph-1/graph').query({ format: 'dot' })).status).toBe(400);
+  });
+});
