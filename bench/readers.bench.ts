@@ -2,7 +2,7 @@
  * Throughput of the body readers on one core: 200k generated records per format, fed in 64 KiB
  * chunks as an HTTP body would arrive. Prints records/s and MB/s. Not a test: numbers vary by machine.
  *
- *   npx tsc -p tsconfig.json --outDir /tmp/rb && node /tmp/rb/bench/readers.bench.js [records]
+ *   npm run build && node dist/bench/readers.bench.js [records]
  */
 import { gzipSync } from 'node:zlib';
 

@@ -2,7 +2,7 @@
  * Storage throughput: `EventRepository.insertEvents` in 5k batches against a plain COPY of the same rows
  * (same columns, CSV built the same way) into bare tables without keys or indexes.
  *
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import ./scripts/register-ts.js bench/storage.bench.ts
+ *   npm run build && DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node dist/bench/storage.bench.js
  *
  * Works in a throw-away schema `bench_<random>` that it drops at the end. Without DATABASE_URL it runs on
  * in-memory PGlite. EVENTS and BATCH override the sizes (200000 and 5000).

@@ -165,3 +165,54 @@ describe('ingest over HTTP', () => {
     expect(reply.body.message).toContain(String(64 * 1024));
   });
 });
+
+describe('hostile input never gets a 500', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  const nasty: Array<[string, Record<string, unknown>, string | null]> = [
+    ['NUL inside a string', { InitiatingProcessCommandLine: 'a\u0000b' }, 'InitiatingProcessCommandLine'],
+    ['NUL inside a nested key', { AdditionalFields: { 'k\u0000': 1 } }, 'AdditionalFields.k\u0000'],
+    ['a DeviceId longer than an index key may be', { DeviceId: 'd'.repeat(5000) }, 'DeviceId'],
+    ['a FileName longer than an index key may be', { FileName: `${'x'.repeat(3000)}.exe` }, 'FileName'],
+    ['an object as Timestamp', { Timestamp: { at: 1 } }, 'Timestamp'],
+    ['an array as DeviceId', { DeviceId: ['a'] }, 'DeviceId'],
+    ['a negative ProcessId', { ProcessId: -4 }, 'ProcessId'],
+    ['a fractional ProcessId', { ProcessId: 4.5 }, 'ProcessId'],
+    ['a ProcessId beyond 2^53', { ProcessId: '99999999999999999999' }, 'ProcessId'],
+    ['a year 10000 Timestamp', { Timestamp: '10000-01-01T00:00:00Z' }, 'Timestamp'],
+    ['a 31st of February', { Timestamp: '2024-02-31T00:00:00Z' }, 'Timestamp'],
+    ['a ReportId that is text', { ReportId: 'abc' }, 'ReportId'],
+  ];
+
+  it.each(nasty)('rejects %s, naming the field, and stores its neighbours', async (_name, override, field) => {
+    const rows = [injectionRow({ DeviceId: 'hostile' }), { ...injectionRow({ DeviceId: 'hostile' }), ...override }];
+
+    const reply = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'application/json').send(JSON.stringify(rows));
+
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ received: 2, inserted: 1, rejected: 1 });
+    expect(reply.body.errors[0]).toMatchObject({ record: 1, field });
+  });
+
+  it('answers 4xx, not 500, for bodies that are not event batches at all', async () => {
+    const bodies: Array<[string, string]> = [
+      ['application/json', '"just a string"'],
+      ['application/json', '42'],
+      ['application/json', '[[[[[[[[[[]]]]]]]]]]'],
+      ['application/json', '{"records": 5}'],
+      ['application/json', '{"Results": [1, 2]}'],
+      ['text/csv', 'a,a\n1,2\n'],
+      ['text/csv', '"unterminated\n'],
+      ['application/x-ndjson', '\u0000\u0001\u0002'],
+    ];
+    for (const [type, body] of bodies) {
+      const reply = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', type).send(body);
+      expect(reply.status, `${type} ${JSON.stringify(body)}`).toBeLessThan(500);
+    }
+  });
+});

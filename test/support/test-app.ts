@@ -20,7 +20,10 @@ export interface TestApp {
 export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config: AppConfig = { ...loadConfig({}), ...database.config, logLevel: 'error', ...overrides };
-  const app = await createApp(config, database.db);
+  const app = await createApp(config, database.db).catch(async (error: unknown) => {
+    await database.cleanup();
+    throw error;
+  });
   await app.init();
 
   return {

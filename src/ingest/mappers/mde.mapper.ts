@@ -86,7 +86,16 @@ function isPlainObject(value: unknown): value is Row {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** Longest DeviceId and image names accepted: they are index keys, and a btree entry must stay under ~2.7 kB. */
+const MAX_DEVICE_ID_LENGTH = 256;
+const MAX_FILE_NAME_LENGTH = 260;
+
 function mapRow(position: number, row: Row, table: EventTable, raw: unknown): MapResult {
+  const nulField = findNulField(raw, '');
+  if (nulField !== null) {
+    return rejected(position, nulField, `${nulField} contains a NUL character, which PostgreSQL cannot store`);
+  }
+
   try {
     const event = table === EventTable.DeviceEvents ? toDeviceEvent(row, raw) : toNetworkEvent(row, raw);
     return { kind: 'event', event };
@@ -94,6 +103,20 @@ function mapRow(position: number, row: Row, table: EventTable, raw: unknown): Ma
     if (!(error instanceof InvalidInputError)) throw error;
     return { kind: 'rejected', error: toRecordError(position, error) };
   }
+}
+
+/** The path of the first key or string value holding U+0000, or null. */
+function findNulField(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || '(record)' : null;
+  if (value === null || typeof value !== 'object') return null;
+
+  for (const [key, item] of Object.entries(value)) {
+    const itemPath = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return itemPath;
+    const found = findNulField(item, itemPath);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function rejected(position: number, field: string | null, message: string): MapResult {
@@ -112,7 +135,7 @@ function toDeviceEvent(row: Row, raw: unknown): DeviceEvent {
   return {
     table: EventTable.DeviceEvents,
     ...common,
-    fileName: readString(row.FileName, 'FileName'),
+    fileName: readBoundedString(row.FileName, 'FileName', MAX_FILE_NAME_LENGTH),
     folderPath: readString(row.FolderPath, 'FolderPath'),
     processId: parseProcessId(row.ProcessId, 'ProcessId'),
     processCreationTime: parseTimestamp(row.ProcessCreationTime, 'ProcessCreationTime'),
@@ -137,9 +160,17 @@ function toNetworkEvent(row: Row, raw: unknown): DeviceNetworkEvent {
   };
 }
 
+function readBoundedString(value: unknown, field: string, max: number): string | null {
+  const text = readString(value, field);
+  if (text !== null && text.length > max) throw fieldError(field, `${field} is longer than ${max} characters`);
+
+  return text;
+}
+
 /** Required columns first (DeviceId, Timestamp, ActionType), in that order, then the shared typed columns. */
 function readCommonFields(row: Row): CommonFields {
   const deviceId = readRequiredString(row.DeviceId, 'DeviceId');
+  if (deviceId.length > MAX_DEVICE_ID_LENGTH) throw fieldError('DeviceId', `DeviceId is longer than ${MAX_DEVICE_ID_LENGTH} characters`);
   const timestamp = parseTimestamp(row.Timestamp, 'Timestamp');
   if (timestamp === null) throw fieldError('Timestamp', 'Timestamp is required');
   const actionType = readRequiredString(row.ActionType, 'ActionType');
@@ -153,7 +184,7 @@ function readCommonFields(row: Row): CommonFields {
     reportId,
     actionType,
     initiatingProcessId: parseProcessId(row.InitiatingProcessId, 'InitiatingProcessId'),
-    initiatingProcessFileName: readString(row.InitiatingProcessFileName, 'InitiatingProcessFileName'),
+    initiatingProcessFileName: readBoundedString(row.InitiatingProcessFileName, 'InitiatingProcessFileName', MAX_FILE_NAME_LENGTH),
     initiatingProcessFolderPath: readString(row.InitiatingProcessFolderPath, 'InitiatingProcessFolderPath'),
     initiatingProcessCreationTime: parseTimestamp(row.InitiatingProcessCreationTime, 'InitiatingProcessCreationTime'),
     initiatingProcessParentId: parseProcessId(row.InitiatingProcessParentId, 'InitiatingProcessParentId'),
