@@ -147,7 +147,10 @@ async function startService(target: Target, port: number): Promise<ChildProcess>
 
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-    const ok = await call(port, 'GET', '/api/v1/health').then((r) => r.status === 200, () => false);
+    const ok = await call(port, 'GET', '/api/v1/health').then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return child;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -156,12 +159,15 @@ async function startService(target: Target, port: number): Promise<ChildProcess>
 
 function call(port: number, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -171,12 +177,20 @@ function call(port: number, method: string, path: string, body?: string): Promis
 function postNdjson(port: number, from: number, to: number): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/api/v1/events', headers: { 'content-type': 'application/x-ndjson' } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/api/v1/events',
+        headers: { 'content-type': 'application/x-ndjson' },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode}: ${text}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${res.statusCode}: ${text}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -219,7 +233,10 @@ async function peakRssOf(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
 }
 
-async function ingestAll(port: number, pid: number): Promise<{ seconds: number; totals: Record<string, number>; rss: number[] }> {
+async function ingestAll(
+  port: number,
+  pid: number,
+): Promise<{ seconds: number; totals: Record<string, number>; rss: number[] }> {
   const totals: Record<string, number> = { received: 0, inserted: 0, duplicates: 0, skipped: 0, rejected: 0 };
   const rss: number[] = [];
   const started = performance.now();
@@ -238,7 +255,8 @@ async function ingestAll(port: number, pid: number): Promise<{ seconds: number; 
 
 /** The server's schema the service migrated, or (PGlite, one process per folder) a migrated database of its own. */
 async function openBaseline(target: Target): Promise<Database> {
-  if (target.databaseUrl) return new PgDatabase({ databaseUrl: target.databaseUrl, schema: target.schema, maxConnections: 1 });
+  if (target.databaseUrl)
+    return new PgDatabase({ databaseUrl: target.databaseUrl, schema: target.schema, maxConnections: 1 });
 
   const db = await PgliteDatabase.open({ dataDir: join(target.dataDir, 'baseline') });
   await runMigrations(db);
@@ -270,10 +288,16 @@ async function plainCopy(db: Database): Promise<number> {
 
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'adws-bench-'));
-  const target: Target = { databaseUrl: process.env.DATABASE_URL || null, schema: `bench_${randomBytes(4).toString('hex')}`, dataDir };
+  const target: Target = {
+    databaseUrl: process.env.DATABASE_URL || null,
+    schema: `bench_${randomBytes(4).toString('hex')}`,
+    dataDir,
+  };
   const port = await freePort();
   const database = target.databaseUrl ? `PostgreSQL (schema ${target.schema})` : `embedded PGlite (${dataDir})`;
-  console.log(`events: ${TOTAL} in requests of ${PER_REQUEST} NDJSON rows over ${DEVICES} devices; database: ${database}`);
+  console.log(
+    `events: ${TOTAL} in requests of ${PER_REQUEST} NDJSON rows over ${DEVICES} devices; database: ${database}`,
+  );
 
   const service = await startService(target, port);
   const baseline = await openBaseline(target);
@@ -293,14 +317,18 @@ async function main(): Promise<void> {
     console.log(`ingest through the service: ${Math.round(ingestRate)} events/s (${ingest.seconds.toFixed(1)} s)`);
     console.log(`plain COPY into bare tables: ${Math.round(copyRate)} rows/s (${copySeconds.toFixed(1)} s)`);
     console.log(`ratio: ${(ingestRate / copyRate).toFixed(2)}`);
-    console.log(`detection re-run: ${Math.round(detectionMs)} ms over ${rerun.devices} devices (${rerun.created} created, ${rerun.updated} updated); alerts: ${alerts}`);
+    const changes = `${rerun.created} created, ${rerun.updated} updated`;
+    console.log(
+      `detection re-run: ${Math.round(detectionMs)} ms over ${rerun.devices} devices (${changes}); alerts: ${alerts}`,
+    );
     console.log(`service RSS after each request: ${ingest.rss.map(mb).join(', ')}`);
     console.log(`service peak RSS: ${mb(peak)}`);
   } finally {
     const exited = new Promise((resolve) => service.once('exit', resolve));
     service.kill('SIGTERM');
     await exited;
-    if (target.databaseUrl) await baseline.query(`DROP SCHEMA IF EXISTS ${target.schema} CASCADE`).catch(() => undefined);
+    if (target.databaseUrl)
+      await baseline.query(`DROP SCHEMA IF EXISTS ${target.schema} CASCADE`).catch(() => undefined);
     await baseline.close();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -99,7 +99,7 @@ function bareNdjson(body: Buffer): { records: number; ms: number } {
   const started = process.hrtime.bigint();
   let batch: unknown[] = [];
   let records = 0;
-  for (let start = 0; start < body.length; ) {
+  for (let start = 0; start < body.length;) {
     const nl = body.indexOf(0x0a, start);
     const end = nl < 0 ? body.length : nl;
     batch.push({ position: records++, value: JSON.parse(body.toString('utf8', start, end)) });

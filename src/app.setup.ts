@@ -59,8 +59,18 @@ function smallJsonBodies() {
     parse(req, res, (error?: unknown) => {
       if (!error) return next();
       const status = (error as { status?: number }).status ?? 400;
-      const message = status === 413 ? `JSON body exceeds the ${JSON_LIMIT} limit` : `body is not valid JSON: ${(error as Error).message}`;
-      res.status(status).json({ statusCode: status, error: status === 413 ? 'payload_too_large' : 'unparseable_body', message, requestId: requestIdOf(req) });
+      const message =
+        status === 413
+          ? `JSON body exceeds the ${JSON_LIMIT} limit`
+          : `body is not valid JSON: ${(error as Error).message}`;
+      res
+        .status(status)
+        .json({
+          statusCode: status,
+          error: status === 413 ? 'payload_too_large' : 'unparseable_body',
+          message,
+          requestId: requestIdOf(req),
+        });
     });
   };
 }

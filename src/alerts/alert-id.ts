@@ -7,7 +7,13 @@ const ALERT_NAMESPACE = Buffer.from('6f1c2a9e4b7d4e0fa3c58d21e9b04c77', 'hex');
  * A name-based (version 5) UUID of the alert's identity: the same rule, device, device name and target
  * process always give the same id, on any database and after any re-run.
  */
-export function alertId(parts: { ruleId: string; deviceId: string; deviceName: string; processId: number; fileName: string }): string {
+export function alertId(parts: {
+  ruleId: string;
+  deviceId: string;
+  deviceName: string;
+  processId: number;
+  fileName: string;
+}): string {
   const name = JSON.stringify([parts.ruleId, parts.deviceId, parts.deviceName, parts.processId, parts.fileName]);
   const bytes = createHash('sha1').update(ALERT_NAMESPACE).update(name).digest().subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;

@@ -82,7 +82,8 @@ export class AlertDto {
   @ApiProperty({ type: [InjectorDto] }) injectors: InjectorDto[];
   @ApiProperty({ type: [ConnectionDto] }) connections: ConnectionDto[];
   @ApiProperty({ type: [MitreDto] }) mitre: MitreDto[];
-  @ApiProperty({ type: [EvidenceRefDto], description: 'Every stored event behind the alert' }) evidence: EvidenceRefDto[];
+  @ApiProperty({ type: [EvidenceRefDto], description: 'Every stored event behind the alert' })
+  evidence: EvidenceRefDto[];
   @ApiProperty({ type: [String], description: 'Graph node keys on the alert paths' }) nodeKeys: string[];
   @ApiProperty({ description: 'Bumped whenever the evidence or status changes' }) revision: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;

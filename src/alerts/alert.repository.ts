@@ -81,8 +81,20 @@ export class AlertRepository {
 
   async upsert(tx: Queryable, row: AlertRow): Promise<void> {
     await tx.query(UPSERT, [
-      row.deviceId, row.id, row.ruleId, row.deviceName, row.processId, row.fileName, row.status, row.severity,
-      row.timestampText, JSON.stringify(row.content), row.contentHash, row.revision, row.createdAt, row.updatedAt,
+      row.deviceId,
+      row.id,
+      row.ruleId,
+      row.deviceName,
+      row.processId,
+      row.fileName,
+      row.status,
+      row.severity,
+      row.timestampText,
+      JSON.stringify(row.content),
+      row.contentHash,
+      row.revision,
+      row.createdAt,
+      row.updatedAt,
     ]);
   }
 
@@ -104,8 +116,13 @@ export class AlertRepository {
 
   async search(filter: AlertSearch): Promise<AlertRow[]> {
     const { rows } = await this.db.query<Record<string, unknown>>(SEARCH, [
-      filter.deviceId ?? null, filter.status ?? null, filter.fromText ?? null, filter.toText ?? null,
-      filter.after?.timestampText ?? null, filter.after?.id ?? null, filter.limit,
+      filter.deviceId ?? null,
+      filter.status ?? null,
+      filter.fromText ?? null,
+      filter.toText ?? null,
+      filter.after?.timestampText ?? null,
+      filter.after?.id ?? null,
+      filter.limit,
     ]);
 
     return rows.map(toAlertRow);

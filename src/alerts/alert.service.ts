@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 
-import { DATABASE, type Database } from '../database/database.js';
+import { DATABASE, type Database, type Queryable } from '../database/database.js';
 import type { AlertCandidate } from '../detection/alert.types.js';
 import { InvalidInputError, NotFoundError } from '../common/domain.errors.js';
 import { JsonLogger } from '../common/json.logger.js';
@@ -44,35 +44,63 @@ export class AlertService {
    * Make the stored alerts of `deviceIds` equal what the detector derived for them now: new candidates
    * are created, changed ones get a new revision, and alerts whose evidence no longer holds are retracted.
    */
-  async reconcile(ruleId: string, deviceIds: string[], candidates: AlertCandidate[], now: string): Promise<ReconcileOutcome> {
+  async reconcile(
+    ruleId: string,
+    deviceIds: string[],
+    candidates: AlertCandidate[],
+    now: string,
+  ): Promise<ReconcileOutcome> {
     const outcome: ReconcileOutcome = { created: 0, updated: 0, retracted: 0 };
     if (deviceIds.length === 0) return outcome;
 
     await this.db.transaction(async (tx) => {
       const states = new Map((await this.alerts.getStates(tx, ruleId, deviceIds)).map((s) => [s.id, s]));
-      const derived = new Set<string>();
-      for (const candidate of candidates) {
-        const row = this.toRow(candidate, states, now);
-        derived.add(row.id);
-        const before = states.get(row.id);
-        if (before && before.contentHash === row.contentHash && before.status !== AlertStatus.Retracted) continue;
-
-        await this.alerts.upsert(tx, row);
-        if (before) outcome.updated++;
-        else outcome.created++;
-      }
-      for (const state of states.values()) {
-        if (derived.has(state.id) || state.status === AlertStatus.Retracted) continue;
-
-        await this.alerts.setStatus(tx, state.deviceId, state.id, AlertStatus.Retracted, now);
-        outcome.retracted++;
-      }
+      const derived = await this.upsertChanged(tx, candidates, states, now, outcome);
+      await this.retractUnderived(tx, states, derived, now, outcome);
     });
 
     if (outcome.created + outcome.updated + outcome.retracted > 0) {
       this.logger.info('alerts reconciled', { ruleId, deviceCount: deviceIds.length, ...outcome });
     }
     return outcome;
+  }
+
+  /** Writes the candidates that are new or whose evidence changed; returns the ids of all candidates. */
+  private async upsertChanged(
+    tx: Queryable,
+    candidates: AlertCandidate[],
+    states: Map<string, AlertState>,
+    now: string,
+    outcome: ReconcileOutcome,
+  ): Promise<Set<string>> {
+    const derived = new Set<string>();
+    for (const candidate of candidates) {
+      const row = this.toRow(candidate, states, now);
+      derived.add(row.id);
+      const before = states.get(row.id);
+      if (before && before.contentHash === row.contentHash && before.status !== AlertStatus.Retracted) continue;
+
+      await this.alerts.upsert(tx, row);
+      if (before) outcome.updated++;
+      else outcome.created++;
+    }
+
+    return derived;
+  }
+
+  private async retractUnderived(
+    tx: Queryable,
+    states: Map<string, AlertState>,
+    derived: Set<string>,
+    now: string,
+    outcome: ReconcileOutcome,
+  ): Promise<void> {
+    for (const state of states.values()) {
+      if (derived.has(state.id) || state.status === AlertStatus.Retracted) continue;
+
+      await this.alerts.setStatus(tx, state.deviceId, state.id, AlertStatus.Retracted, now);
+      outcome.retracted++;
+    }
   }
 
   devicesWithAlerts(ruleId: string): Promise<string[]> {

@@ -60,7 +60,12 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return this.fromHttpException(exception, requestId);
 
     const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
-    return { statusCode, error: 'internal_error', message: 'internal error; see the logs for this request id', requestId };
+    return {
+      statusCode,
+      error: 'internal_error',
+      message: 'internal error; see the logs for this request id',
+      requestId,
+    };
   }
 
   private fromHttpException(exception: HttpException, requestId: string): ErrorBody {

@@ -97,10 +97,16 @@ function addInjection(draft: GraphDraft, event: DeviceEvent): void {
   const sighting = { timestamp: event.timestamp, evidence };
   const injectorName = event.initiatingProcessFileName;
   const injector = observeProcess(draft, eligible.injectorId, injectorName ?? '', {
-    ...sighting, role: 'injector', name: injectorName, folderPath: event.initiatingProcessFolderPath,
+    ...sighting,
+    role: 'injector',
+    name: injectorName,
+    folderPath: event.initiatingProcessFolderPath,
   });
   const target = observeProcess(draft, eligible.targetId, eligible.targetName, {
-    ...sighting, role: 'target', name: eligible.targetName, folderPath: event.folderPath,
+    ...sighting,
+    role: 'target',
+    name: eligible.targetName,
+    folderPath: event.folderPath,
   });
   edgeDraft(draft.injected, EdgeKind.Injected, injector, target).occurrences.set(evidenceId(evidence), {
     ...sighting,
@@ -119,7 +125,10 @@ function addConnection(draft: GraphDraft, event: DeviceNetworkEvent, adwsPorts: 
   const sighting = { timestamp: event.timestamp, evidence };
   const remoteIp = event.remoteIp ?? '';
   const process = observeProcess(draft, eligible.processId, eligible.processName, {
-    ...sighting, role: 'connector', name: eligible.processName, folderPath: event.initiatingProcessFolderPath,
+    ...sighting,
+    role: 'connector',
+    name: eligible.processName,
+    folderPath: event.initiatingProcessFolderPath,
   });
   const endpoint = observeEndpoint(draft, remoteIp, eligible.remotePort, sighting);
   edgeDraft(draft.connected, EdgeKind.Connected, process, endpoint).occurrences.set(evidenceId(evidence), {

@@ -110,7 +110,10 @@ function evidenceOf(search: PathSearch, key: string, edge: InjectedEdgeAttribute
   const known = search.evidenceByEdge.get(key);
   if (known) return known;
 
-  const evidence = timed(edge.occurrences.filter((o) => !isExcluded(o, search.settings)), search.instantOf);
+  const evidence = timed(
+    edge.occurrences.filter((o) => !isExcluded(o, search.settings)),
+    search.instantOf,
+  );
   search.evidenceByEdge.set(key, evidence);
 
   return evidence;

@@ -17,7 +17,11 @@ export class GraphController {
   @ApiProduces(...GRAPH_MEDIA_TYPES)
   @ApiOkResponse({ description: 'The graph in the requested format' })
   @ApiNotFoundResponse({ description: 'The device has no injection or ADWS connection events' })
-  async device(@Param('deviceId') deviceId: string, @Query() query: GraphQueryDto, @Res({ passthrough: true }) res: Response) {
+  async device(
+    @Param('deviceId') deviceId: string,
+    @Query() query: GraphQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     return send(res, await this.graphs.deviceGraph(deviceId, query.format, query.limit));
   }
 

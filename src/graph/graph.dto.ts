@@ -13,6 +13,11 @@ export class GraphQueryDto {
   format?: GraphFormat;
 
   @EmptyAsAbsent()
-  @IntField({ description: 'Most events of each kind drawn, newest first (default 5000)', min: 1, max: 50000, optional: true })
+  @IntField({
+    description: 'Most events of each kind drawn, newest first (default 5000)',
+    min: 1,
+    max: 50000,
+    optional: true,
+  })
   limit?: number;
 }

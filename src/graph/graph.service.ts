@@ -26,7 +26,11 @@ export class GraphService {
     @Inject(AlertService) private readonly alerts: AlertService,
   ) {}
 
-  async deviceGraph(deviceId: string, format: GraphFormat = 'json', limit = DEFAULT_EVENT_LIMIT): Promise<RenderedGraph> {
+  async deviceGraph(
+    deviceId: string,
+    format: GraphFormat = 'json',
+    limit = DEFAULT_EVENT_LIMIT,
+  ): Promise<RenderedGraph> {
     const { adwsPorts } = await this.rules.getSettings();
     const { truncated, ...events } = await this.events.loadDeviceGraphEvents(deviceId, adwsPorts, limit);
     const graph = buildDeviceGraph(deviceId, events, adwsPorts);

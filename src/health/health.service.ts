@@ -23,11 +23,23 @@ export class HealthService {
       const { applied, pending } = await migrationStatus(this.db);
       const status = pending.length === 0 ? 'ok' : 'degraded';
 
-      return { status, database: this.db.kind, databaseReachable: true, migrationsApplied: applied, migrationsPending: pending };
+      return {
+        status,
+        database: this.db.kind,
+        databaseReachable: true,
+        migrationsApplied: applied,
+        migrationsPending: pending,
+      };
     } catch (error) {
       this.logger.warning('health check could not reach the database', { error });
 
-      return { status: 'degraded', database: this.db.kind, databaseReachable: false, migrationsApplied: 0, migrationsPending: [] };
+      return {
+        status: 'degraded',
+        database: this.db.kind,
+        databaseReachable: false,
+        migrationsApplied: 0,
+        migrationsPending: [],
+      };
     }
   }
 }

@@ -4,7 +4,12 @@ export class RecordErrorDto {
   @ApiProperty({ description: '0-based position of the record in the body (row, array element or line)', example: 17 })
   record: number;
 
-  @ApiProperty({ description: 'Field at fault, or null when the record as a whole is', nullable: true, type: String, example: 'DeviceId' })
+  @ApiProperty({
+    description: 'Field at fault, or null when the record as a whole is',
+    nullable: true,
+    type: String,
+    example: 'DeviceId',
+  })
   field: string | null;
 
   @ApiProperty({ example: 'DeviceId is required' })

@@ -55,14 +55,27 @@ export class IngestService {
 
     const detection = await this.detection.detectDevices([...touched]);
     this.logger.info('ingest finished', {
-      route: request.route, format, ...countsOf(report), devicesDetected: detection.devices,
-      alertsCreated: detection.created, alertsUpdated: detection.updated, durationMs: Math.round(performance.now() - started),
+      route: request.route,
+      format,
+      ...countsOf(report),
+      devicesDetected: detection.devices,
+      alertsCreated: detection.created,
+      alertsUpdated: detection.updated,
+      durationMs: Math.round(performance.now() - started),
     });
     return report;
   }
 
-  private async stream(request: IngestRequest, format: 'json' | 'ndjson' | 'csv', report: IngestReport, touched: Set<string>) {
-    const body = openBody(request.body, { contentEncoding: request.contentEncoding, maxBytes: this.config.ingestMaxBytes });
+  private async stream(
+    request: IngestRequest,
+    format: 'json' | 'ndjson' | 'csv',
+    report: IngestReport,
+    touched: Set<string>,
+  ) {
+    const body = openBody(request.body, {
+      contentEncoding: request.contentEncoding,
+      maxBytes: this.config.ingestMaxBytes,
+    });
     const receivedAt = new Date().toISOString();
     let inFlight: Promise<void> = Promise.resolve();
 

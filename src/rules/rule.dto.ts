@@ -16,7 +16,7 @@ export class InjectorExclusionDto {
   injectorFileName: string | null;
 
   @TextField({
-    description: "Injector folder path (InitiatingProcessFolderPath), compared without case; null matches any path",
+    description: 'Injector folder path (InitiatingProcessFolderPath), compared without case; null matches any path',
     maxLength: 1024,
     nullable: true,
     optional: true,
@@ -33,7 +33,12 @@ export class InjectorExclusionDto {
 }
 
 export class AdwsRuleSettingsDto {
-  @IntField({ description: 'Largest gap between injection and ADWS connection, either order', min: 1, max: 10080, example: 120 })
+  @IntField({
+    description: 'Largest gap between injection and ADWS connection, either order',
+    min: 1,
+    max: 10080,
+    example: 120,
+  })
   timeframeMinutes: number;
 
   @IntArrayField({
@@ -46,7 +51,11 @@ export class AdwsRuleSettingsDto {
   })
   adwsPorts: number[];
 
-  @NestedArrayField({ description: 'Injectors whose injections are not evidence', type: () => InjectorExclusionDto, maxItems: 500 })
+  @NestedArrayField({
+    description: 'Injectors whose injections are not evidence',
+    type: () => InjectorExclusionDto,
+    maxItems: 500,
+  })
   exclusions: InjectorExclusionDto[];
 }
 

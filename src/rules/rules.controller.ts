@@ -22,7 +22,9 @@ export class RulesController {
   }
 
   @Put(':ruleId')
-  @ApiOperation({ summary: 'Replace the settings of a rule (applies to detections from now on; POST rerun for stored events)' })
+  @ApiOperation({
+    summary: 'Replace the settings of a rule (applies to detections from now on; POST rerun for stored events)',
+  })
   @ApiOkResponse({ type: RuleDto })
   update(@Param('ruleId') ruleId: string, @Body() settings: AdwsRuleSettingsDto): Promise<RuleDto> {
     return this.rules.updateSettings(ruleId, settings, new Date().toISOString());

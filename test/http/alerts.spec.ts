@@ -12,7 +12,8 @@ async function seedAlerts(t: TestApp): Promise<void> {
     injections.push(injectionRow({ DeviceId, Timestamp: `2024-05-01T10:0${i}:00Z` }));
     connections.push(connectionRow({ DeviceId, Timestamp: `2024-05-01T10:0${i}:30Z` }));
   }
-  const post = (path: string, rows: unknown[]) => t.http().post(path).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const post = (path: string, rows: unknown[]) =>
+    t.http().post(path).set('content-type', 'application/json').send(JSON.stringify(rows));
   await post('/api/v1/events/DeviceEvents', injections);
   await post('/api/v1/events/DeviceNetworkEvents', connections);
 }
@@ -31,7 +32,10 @@ describe('alerts API', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const reply = await t.http().get('/api/v1/alerts').query({ limit: 2, ...(cursor ? { cursor } : {}) });
+      const reply = await t
+        .http()
+        .get('/api/v1/alerts')
+        .query({ limit: 2, ...(cursor ? { cursor } : {}) });
       expect(reply.status).toBe(200);
       seen.push(...reply.body.items.map((a: { deviceId: string }) => a.deviceId));
       cursor = reply.body.nextCursor;
@@ -44,11 +48,18 @@ describe('alerts API', () => {
 
   it('filters by device, status and time range', async () => {
     const byDevice = await t.http().get('/api/v1/alerts').query({ deviceId: 'page-dev-3' });
-    const byRange = await t.http().get('/api/v1/alerts').query({ from: '2024-05-01T10:01:30Z', to: '2024-05-01T10:03:30Z' });
+    const byRange = await t
+      .http()
+      .get('/api/v1/alerts')
+      .query({ from: '2024-05-01T10:01:30Z', to: '2024-05-01T10:03:30Z' });
     const retracted = await t.http().get('/api/v1/alerts').query({ status: 'retracted' });
 
     expect(byDevice.body.items.map((a: { deviceId: string }) => a.deviceId)).toEqual(['page-dev-3']);
-    expect(byRange.body.items.map((a: { deviceId: string }) => a.deviceId)).toEqual(['page-dev-1', 'page-dev-2', 'page-dev-3']);
+    expect(byRange.body.items.map((a: { deviceId: string }) => a.deviceId)).toEqual([
+      'page-dev-1',
+      'page-dev-2',
+      'page-dev-3',
+    ]);
     expect(retracted.body).toEqual({ items: [], nextCursor: null });
   });
 

@@ -9,10 +9,17 @@ describe('graph endpoints', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    const post = (path: string, rows: unknown[]) => t.http().post(path).set('content-type', 'application/json').send(JSON.stringify(rows));
+    const post = (path: string, rows: unknown[]) =>
+      t.http().post(path).set('content-type', 'application/json').send(JSON.stringify(rows));
     await post('/api/v1/events/DeviceEvents', [
       injectionRow({ DeviceId: 'graph-1' }),
-      injectionRow({ DeviceId: 'graph-1', InitiatingProcessId: 700, InitiatingProcessFileName: 'rundll32.exe', ProcessId: 900, FileName: 'calc.exe' }),
+      injectionRow({
+        DeviceId: 'graph-1',
+        InitiatingProcessId: 700,
+        InitiatingProcessFileName: 'rundll32.exe',
+        ProcessId: 900,
+        FileName: 'calc.exe',
+      }),
     ]);
     await post('/api/v1/events/DeviceNetworkEvents', [connectionRow({ DeviceId: 'graph-1' })]);
     alertId = (await t.http().get('/api/v1/alerts').query({ deviceId: 'graph-1' })).body.items[0].id;
@@ -25,7 +32,11 @@ describe('graph endpoints', () => {
     expect(reply.status).toBe(200);
     const kinds = reply.body.nodes.map((n: { attributes: { kind: string } }) => n.attributes.kind).sort();
     expect(kinds).toEqual(['adwsEndpoint', 'process', 'process', 'process', 'process']);
-    expect(reply.body.edges.map((e: { attributes: { kind: string } }) => e.attributes.kind).sort()).toEqual(['connected', 'injected', 'injected']);
+    expect(reply.body.edges.map((e: { attributes: { kind: string } }) => e.attributes.kind).sort()).toEqual([
+      'connected',
+      'injected',
+      'injected',
+    ]);
     expect(reply.body.attributes).toMatchObject({ deviceId: 'graph-1', truncated: false });
   });
 
@@ -34,7 +45,11 @@ describe('graph endpoints', () => {
 
     expect(reply.status).toBe(200);
     const labels = reply.body.nodes.map((n: { key: string }) => n.key).sort();
-    expect(labels).toEqual(['adws:graph-1:10.0.0.10:9389', 'process:graph-1:4242:notepad.exe', 'process:graph-1:6008:powershell.exe']);
+    expect(labels).toEqual([
+      'adws:graph-1:10.0.0.10:9389',
+      'process:graph-1:4242:notepad.exe',
+      'process:graph-1:6008:powershell.exe',
+    ]);
     for (const edge of reply.body.edges) expect(edge.attributes.occurrences.length).toBeGreaterThan(0);
     expect(reply.body.attributes.alertId).toBe(alertId);
   });

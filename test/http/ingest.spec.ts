@@ -1,7 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { connectionRow, injectionRow, toCsv, toHuntingResponse, toNdjson, toStreamingRecords } from '../support/mde-rows.js';
+import {
+  connectionRow,
+  injectionRow,
+  toCsv,
+  toHuntingResponse,
+  toNdjson,
+  toStreamingRecords,
+} from '../support/mde-rows.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 describe('ingest over HTTP', () => {
@@ -52,15 +59,28 @@ describe('ingest over HTTP', () => {
         },
       ],
       connections: [
-        { timestamp: '2024-03-01T10:05:00.0000000Z', remoteIp: '10.0.0.10', remotePort: 9389, localIp: '10.0.0.50', localPort: 50123 },
+        {
+          timestamp: '2024-03-01T10:05:00.0000000Z',
+          remoteIp: '10.0.0.10',
+          remotePort: 9389,
+          localIp: '10.0.0.50',
+          localPort: 50123,
+        },
       ],
       revision: 1,
     });
-    expect(alerts.body.items[0].mitre.map((m: { techniqueId: string }) => m.techniqueId)).toEqual(['T1055.002', 'T1087.002', 'T1119']);
+    expect(alerts.body.items[0].mitre.map((m: { techniqueId: string }) => m.techniqueId)).toEqual([
+      'T1055.002',
+      'T1087.002',
+      'T1119',
+    ]);
   });
 
   it('stores a redelivered body once and leaves the alert untouched', async () => {
-    const rows = [injectionRow({ DeviceId: deviceId }), injectionRow({ DeviceId: deviceId, ActionType: 'queueuserapcremoteapicall' })];
+    const rows = [
+      injectionRow({ DeviceId: deviceId }),
+      injectionRow({ DeviceId: deviceId, ActionType: 'queueuserapcremoteapicall' }),
+    ];
     const connection = [connectionRow({ DeviceId: deviceId })];
     await postJson('/api/v1/events/DeviceEvents', rows);
     await postJson('/api/v1/events/DeviceNetworkEvents', connection);
@@ -83,27 +103,46 @@ describe('ingest over HTTP', () => {
     const before = (await t.http().get('/api/v1/alerts').query({ deviceId })).body.items[0];
 
     const csv = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'text/csv').send(toCsv(rows));
-    const ndjson = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'application/x-ndjson').send(toNdjson(rows));
-    const hunting = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'application/json').send(toHuntingResponse(rows));
+    const ndjson = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/x-ndjson')
+      .send(toNdjson(rows));
+    const hunting = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/json')
+      .send(toHuntingResponse(rows));
 
-    for (const reply of [csv, ndjson, hunting]) expect(reply.body).toMatchObject({ received: 1, inserted: 0, duplicates: 1, rejected: 0 });
+    for (const reply of [csv, ndjson, hunting])
+      expect(reply.body).toMatchObject({ received: 1, inserted: 0, duplicates: 1, rejected: 0 });
     const after = (await t.http().get(`/api/v1/alerts/${before.id}`)).body;
     expect(after.revision).toBe(before.revision);
     expect(after.updatedAt).toBe(before.updatedAt);
   });
 
   it('reads gzip bodies', async () => {
-    const body = gzipSync(Buffer.from(toNdjson([injectionRow({ DeviceId: deviceId }), injectionRow({ DeviceId: deviceId })])));
+    const body = gzipSync(
+      Buffer.from(toNdjson([injectionRow({ DeviceId: deviceId }), injectionRow({ DeviceId: deviceId })])),
+    );
 
-    const reply = await t.http().post('/api/v1/events/DeviceEvents')
-      .set('content-type', 'application/x-ndjson').set('content-encoding', 'gzip').send(body);
+    const reply = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/x-ndjson')
+      .set('content-encoding', 'gzip')
+      .send(body);
 
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ received: 2, inserted: 2 });
   });
 
   it('rejects a record without a required field, names it, and stores the rest', async () => {
-    const rows = [injectionRow({ DeviceId: deviceId }), injectionRow({ DeviceId: '' }), injectionRow({ DeviceId: deviceId, Timestamp: 'yesterday' })];
+    const rows = [
+      injectionRow({ DeviceId: deviceId }),
+      injectionRow({ DeviceId: '' }),
+      injectionRow({ DeviceId: deviceId, Timestamp: 'yesterday' }),
+    ];
 
     const reply = await postJson('/api/v1/events/DeviceEvents', rows);
 
@@ -117,8 +156,14 @@ describe('ingest over HTTP', () => {
 
   it('routes streaming-API records by category and counts other categories as skipped', async () => {
     const payload = JSON.parse(toStreamingRecords('DeviceEvents', [injectionRow({ DeviceId: deviceId })]));
-    payload.records.push(...JSON.parse(toStreamingRecords('DeviceNetworkEvents', [connectionRow({ DeviceId: deviceId })])).records);
-    payload.records.push(...JSON.parse(toStreamingRecords('DeviceLogonEvents', [{ DeviceId: deviceId, Timestamp: '2024-03-01T10:00:00Z' }])).records);
+    payload.records.push(
+      ...JSON.parse(toStreamingRecords('DeviceNetworkEvents', [connectionRow({ DeviceId: deviceId })])).records,
+    );
+    payload.records.push(
+      ...JSON.parse(
+        toStreamingRecords('DeviceLogonEvents', [{ DeviceId: deviceId, Timestamp: '2024-03-01T10:00:00Z' }]),
+      ).records,
+    );
 
     const reply = await postJson('/api/v1/events', payload);
 
@@ -128,7 +173,11 @@ describe('ingest over HTTP', () => {
   });
 
   it('routes the rows of a union CSV export by ActionType', async () => {
-    const rows = [injectionRow({ DeviceId: deviceId }), connectionRow({ DeviceId: deviceId }), { ...injectionRow({ DeviceId: deviceId }), ActionType: 'ProcessCreated' }];
+    const rows = [
+      injectionRow({ DeviceId: deviceId }),
+      connectionRow({ DeviceId: deviceId }),
+      { ...injectionRow({ DeviceId: deviceId }), ActionType: 'ProcessCreated' },
+    ];
 
     const reply = await t.http().post('/api/v1/events').set('content-type', 'text/csv').send(toCsv(rows));
 
@@ -139,7 +188,11 @@ describe('ingest over HTTP', () => {
   it('answers 400 naming the place for an unparseable body, and keeps what came before it', async () => {
     const body = `${JSON.stringify(injectionRow({ DeviceId: deviceId }))}\n{"DeviceId": "x", oops}\n`;
 
-    const reply = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'application/x-ndjson').send(body);
+    const reply = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/x-ndjson')
+      .send(body);
 
     expect(reply.status).toBe(400);
     expect(reply.body.error).toBe('unparseable_body');
@@ -149,8 +202,12 @@ describe('ingest over HTTP', () => {
 
   it('answers 415 for a media type it does not read and for an unknown encoding', async () => {
     const plain = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'text/plain').send('hello');
-    const brotli = await t.http().post('/api/v1/events/DeviceEvents')
-      .set('content-type', 'application/json').set('content-encoding', 'br').send('[]');
+    const brotli = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'br')
+      .send('[]');
 
     expect(plain.status).toBe(415);
     expect(brotli.status).toBe(415);
@@ -159,7 +216,11 @@ describe('ingest over HTTP', () => {
   it('answers 413 naming the limit for a body over the configured size', async () => {
     const rows = Array.from({ length: 200 }, () => injectionRow({ DeviceId: deviceId }));
 
-    const reply = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'application/x-ndjson').send(toNdjson(rows));
+    const reply = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/x-ndjson')
+      .send(toNdjson(rows));
 
     expect(reply.status).toBe(413);
     expect(reply.body.message).toContain(String(64 * 1024));
@@ -192,7 +253,11 @@ describe('hostile input never gets a 500', () => {
   it.each(nasty)('rejects %s, naming the field, and stores its neighbours', async (_name, override, field) => {
     const rows = [injectionRow({ DeviceId: 'hostile' }), { ...injectionRow({ DeviceId: 'hostile' }), ...override }];
 
-    const reply = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', 'application/json').send(JSON.stringify(rows));
+    const reply = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify(rows));
 
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ received: 2, inserted: 1, rejected: 1 });

@@ -42,8 +42,11 @@ describe('platform: health, OpenAPI, errors', () => {
 
   it('answers unknown routes and malformed JSON with the error envelope', async () => {
     const missing = await t.http().get('/api/v1/nothing-here');
-    const broken = await t.http().put('/api/v1/rules/adws-connection-from-process-injection-target')
-      .set('content-type', 'application/json').send('{"timeframeMinutes": ');
+    const broken = await t
+      .http()
+      .put('/api/v1/rules/adws-connection-from-process-injection-target')
+      .set('content-type', 'application/json')
+      .send('{"timeframeMinutes": ');
 
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ statusCode: 404, requestId: expect.any(String) });

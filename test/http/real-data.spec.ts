@@ -18,19 +18,30 @@ describe('real Defender exports ingest without unexplained rejections and raise 
   afterAll(async () => t.close());
 
   const post = async (file: string, contentType: string) =>
-    t.http().post('/api/v1/events').set('content-type', contentType).send(await readFile(sharedFile(file)));
+    t
+      .http()
+      .post('/api/v1/events')
+      .set('content-type', contentType)
+      .send(await readFile(sharedFile(file)));
 
-  it.skipIf(!hasSharedFile(PORTAL_CSV))('portal CSV export of a union of three tables (26 rows, 72 columns)', async () => {
-    const reply = await post(PORTAL_CSV, 'text/csv');
+  it.skipIf(!hasSharedFile(PORTAL_CSV))(
+    'portal CSV export of a union of three tables (26 rows, 72 columns)',
+    async () => {
+      const reply = await post(PORTAL_CSV, 'text/csv');
 
-    expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ received: 26, rejected: 0, errors: [] });
-    expect(reply.body.inserted + reply.body.skipped).toBe(26);
-    expect(reply.body.skipped).toBeGreaterThan(0);
-  });
+      expect(reply.status).toBe(200);
+      expect(reply.body).toMatchObject({ received: 26, rejected: 0, errors: [] });
+      expect(reply.body.inserted + reply.body.skipped).toBe(26);
+      expect(reply.body.skipped).toBeGreaterThan(0);
+    },
+  );
 
   it('bundled hunting export with union-suffixed columns (9 rows, 4 of them not endpoint tables)', async () => {
-    const reply = await t.http().post('/api/v1/events').set('content-type', 'application/x-ndjson').send(await readFile(HUNTING_UNION));
+    const reply = await t
+      .http()
+      .post('/api/v1/events')
+      .set('content-type', 'application/x-ndjson')
+      .send(await readFile(HUNTING_UNION));
 
     expect(reply.body).toMatchObject({ received: 9, inserted: 5, skipped: 4, rejected: 0 });
   });

@@ -13,7 +13,8 @@ describe('rule settings and re-run', () => {
   });
   afterAll(async () => t.close());
 
-  const post = (path: string, rows: unknown[]) => t.http().post(path).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const post = (path: string, rows: unknown[]) =>
+    t.http().post(path).set('content-type', 'application/json').send(JSON.stringify(rows));
 
   it('serves the defaults of the reference rule', async () => {
     const reply = await t.http().get(RULE);
@@ -27,9 +28,18 @@ describe('rule settings and re-run', () => {
   it('refuses invalid settings with 400 and keeps the old ones', async () => {
     const current = (await t.http().get(RULE)).body.settings;
 
-    const badPort = await t.http().put(RULE).send({ ...current, adwsPorts: [70000] });
-    const emptyExclusion = await t.http().put(RULE).send({ ...current, exclusions: [{ description: 'x', folderPathMatch: 'equals' }] });
-    const unknownField = await t.http().put(RULE).send({ ...current, mode: 'graph' });
+    const badPort = await t
+      .http()
+      .put(RULE)
+      .send({ ...current, adwsPorts: [70000] });
+    const emptyExclusion = await t
+      .http()
+      .put(RULE)
+      .send({ ...current, exclusions: [{ description: 'x', folderPathMatch: 'equals' }] });
+    const unknownField = await t
+      .http()
+      .put(RULE)
+      .send({ ...current, mode: 'graph' });
     const unknownRule = await t.http().get('/api/v1/rules/nope');
 
     expect(badPort.status).toBe(400);
@@ -47,11 +57,24 @@ describe('rule settings and re-run', () => {
     expect((await t.http().get('/api/v1/alerts').query({ deviceId: 'rerun-1' })).body.items).toHaveLength(0);
     const defaults = (await t.http().get(RULE)).body.settings;
 
-    await t.http().put(RULE).send({ ...defaults, adwsPorts: [9389, 8080] }).expect(200);
+    await t
+      .http()
+      .put(RULE)
+      .send({ ...defaults, adwsPorts: [9389, 8080] })
+      .expect(200);
     const raised = await t.http().post(`${RULE}/rerun`);
     const alert = (await t.http().get('/api/v1/alerts').query({ deviceId: 'rerun-1' })).body.items[0];
-    const exclusion = { description: 'lab', injectorFileName: 'PowerShell.exe', injectorFolderPath: null, folderPathMatch: 'equals' };
-    await t.http().put(RULE).send({ ...defaults, adwsPorts: [9389, 8080], exclusions: [...defaults.exclusions, exclusion] }).expect(200);
+    const exclusion = {
+      description: 'lab',
+      injectorFileName: 'PowerShell.exe',
+      injectorFolderPath: null,
+      folderPathMatch: 'equals',
+    };
+    await t
+      .http()
+      .put(RULE)
+      .send({ ...defaults, adwsPorts: [9389, 8080], exclusions: [...defaults.exclusions, exclusion] })
+      .expect(200);
     const retracted = await t.http().post(`${RULE}/rerun`);
     const after = (await t.http().get(`/api/v1/alerts/${alert.id}`)).body;
 

@@ -84,7 +84,11 @@ async function postInRandomBatches(t: TestApp, seed: number, events: GeneratedEv
     for (const table of tables) {
       const rows = chunk.filter(([t]) => t === table).map(([, row]) => row);
       if (rows.length === 0) continue;
-      const reply = await t.http().post(`/api/v1/events/${table}`).set('content-type', 'application/json').send(JSON.stringify(rows));
+      const reply = await t
+        .http()
+        .post(`/api/v1/events/${table}`)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(rows));
       expect(reply.status).toBe(200);
       rejected += reply.body.rejected;
     }
@@ -95,21 +99,33 @@ async function postInRandomBatches(t: TestApp, seed: number, events: GeneratedEv
 
 function injectionRow(e: DeviceEvent) {
   return {
-    ...commonRow(e), FileName: e.fileName, FolderPath: e.folderPath, ProcessId: e.processId,
+    ...commonRow(e),
+    FileName: e.fileName,
+    FolderPath: e.folderPath,
+    ProcessId: e.processId,
   };
 }
 
 function connectionRow(e: DeviceNetworkEvent) {
   return {
-    ...commonRow(e), RemoteIP: e.remoteIp, RemotePort: e.remotePort, LocalIP: e.localIp, LocalPort: e.localPort,
+    ...commonRow(e),
+    RemoteIP: e.remoteIp,
+    RemotePort: e.remotePort,
+    LocalIP: e.localIp,
+    LocalPort: e.localPort,
     Protocol: e.protocol,
   };
 }
 
 function commonRow(e: DeviceEvent | DeviceNetworkEvent) {
   return {
-    Timestamp: e.timestamp, DeviceId: e.deviceId, DeviceName: e.deviceName, ActionType: e.actionType, ReportId: Number(e.reportId),
-    InitiatingProcessId: e.initiatingProcessId, InitiatingProcessFileName: e.initiatingProcessFileName,
+    Timestamp: e.timestamp,
+    DeviceId: e.deviceId,
+    DeviceName: e.deviceName,
+    ActionType: e.actionType,
+    ReportId: Number(e.reportId),
+    InitiatingProcessId: e.initiatingProcessId,
+    InitiatingProcessFileName: e.initiatingProcessFileName,
     InitiatingProcessFolderPath: e.initiatingProcessFolderPath,
   };
 }
@@ -128,8 +144,12 @@ async function servedAlerts(t: TestApp, deviceIds: string[]): Promise<Record<str
 async function servedCandidates(t: TestApp, deviceIds: string[]): Promise<ReferenceCandidate[]> {
   const alerts = await servedAlerts(t, deviceIds);
 
-  return sortCandidates(alerts.map(({ id, status, severity, mitre, revision, createdAt, updatedAt, nodeKeys, ...rest }) =>
-    rest as unknown as ReferenceCandidate));
+  return sortCandidates(
+    alerts.map(
+      ({ id, status, severity, mitre, revision, createdAt, updatedAt, nodeKeys, ...rest }) =>
+        rest as unknown as ReferenceCandidate,
+    ),
+  );
 }
 
 function sortCandidates(candidates: ReferenceCandidate[]): ReferenceCandidate[] {
@@ -137,4 +157,3 @@ function sortCandidates(candidates: ReferenceCandidate[]): ReferenceCandidate[] 
 
   return [...candidates].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
-

@@ -38,18 +38,40 @@ const DEVICES: Record<string, (string | null)[]> = {
 };
 const TARGET_NAMES = ['notepad.exe', 'NOTEPAD.EXE', 'Notepad.Exe', 'powershell.exe', 'PowerShell.exe', '', null];
 const INJECTOR_NAMES = [
-  'csrss.exe', 'CSRSS.EXE', 'vmtoolsd.exe', 'VMToolsD.exe', 'miiserver.exe', 'rundll32.exe', 'notvmtoolsd.exe',
-  'notepad.exe', '', null,
+  'csrss.exe',
+  'CSRSS.EXE',
+  'vmtoolsd.exe',
+  'VMToolsD.exe',
+  'miiserver.exe',
+  'rundll32.exe',
+  'notvmtoolsd.exe',
+  'notepad.exe',
+  '',
+  null,
 ];
 const FOLDER_PATHS = [
-  'c:\\windows\\system32', 'C:\\Windows\\System32', 'c:\\windows\\system32\\', 'c:\\windows\\system32\\csrss.exe',
-  'C:\\WINDOWS\\system32\\CSRSS.exe', 'c:\\program files\\vmware\\vmware tools',
-  'C:\\Program Files\\VMware\\VMware Tools\\plugins', 'c:\\program files\\vmware\\vmware toolsX',
-  'C:\\Program Files\\Microsoft Azure AD Sync\\Bin', 'c:\\program files\\microsoft azure ad sync', 'c:\\temp', null,
+  'c:\\windows\\system32',
+  'C:\\Windows\\System32',
+  'c:\\windows\\system32\\',
+  'c:\\windows\\system32\\csrss.exe',
+  'C:\\WINDOWS\\system32\\CSRSS.exe',
+  'c:\\program files\\vmware\\vmware tools',
+  'C:\\Program Files\\VMware\\VMware Tools\\plugins',
+  'c:\\program files\\vmware\\vmware toolsX',
+  'C:\\Program Files\\Microsoft Azure AD Sync\\Bin',
+  'c:\\program files\\microsoft azure ad sync',
+  'c:\\temp',
+  null,
 ];
 const NEAR_MISS_ACTIONS = ['CreateRemoteThreadApiCallX', 'OpenProcessApiCall', 'ProcessCreated', ''];
-const CONNECTION_ACTIONS = ['ConnectionSuccess', 'ConnectionSuccess', 'ConnectionSuccess', 'ConnectionFailed',
-  'connectionsuccess', 'ConnectionAttempt'];
+const CONNECTION_ACTIONS = [
+  'ConnectionSuccess',
+  'ConnectionSuccess',
+  'ConnectionSuccess',
+  'ConnectionFailed',
+  'connectionsuccess',
+  'ConnectionAttempt',
+];
 const PORTS = [9389, 9389, 9389, 389, 443, null];
 const REMOTE_IPS = ['10.0.0.5', '10.0.0.6', 'fe80::1', null];
 
@@ -258,11 +280,7 @@ function ticksOf(timestamp: string): bigint {
   return BigInt(Date.parse(`${whole}Z`)) * 10_000n + BigInt(fraction.padEnd(7, '0').slice(0, 7));
 }
 
-function groupFor(
-  groups: Map<string, MatchGroup>,
-  injection: DeviceEvent,
-  connection: DeviceNetworkEvent,
-): MatchGroup {
+function groupFor(groups: Map<string, MatchGroup>, injection: DeviceEvent, connection: DeviceNetworkEvent): MatchGroup {
   const deviceName = connection.deviceName ?? '';
   const fileName = injection.fileName!.toLowerCase();
   const key = JSON.stringify([connection.deviceId, deviceName, injection.processId, fileName]);
@@ -362,6 +380,10 @@ function byEvidenceOrder(a: EvidenceRef, b: EvidenceRef): number {
 }
 
 function byCandidateOrder(a: ReferenceCandidate, b: ReferenceCandidate): number {
-  return cmp(a.deviceId, b.deviceId) || cmp(a.deviceName, b.deviceName) || a.processId - b.processId ||
-    cmp(a.fileName, b.fileName);
+  return (
+    cmp(a.deviceId, b.deviceId) ||
+    cmp(a.deviceName, b.deviceName) ||
+    a.processId - b.processId ||
+    cmp(a.fileName, b.fileName)
+  );
 }

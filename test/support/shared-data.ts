@@ -13,7 +13,8 @@ export function sharedFile(relative: string): string {
 
 export function hasSharedFile(relative: string): boolean {
   const present = existsSync(sharedFile(relative));
-  if (!present) console.warn(`skipping: ${sharedFile(relative)} is absent (../shared/data/real is not beside this clone)`);
+  if (!present)
+    console.warn(`skipping: ${sharedFile(relative)} is absent (../shared/data/real is not beside this clone)`);
 
   return present;
 }

@@ -170,7 +170,8 @@ function readBoundedString(value: unknown, field: string, max: number): string |
 /** Required columns first (DeviceId, Timestamp, ActionType), in that order, then the shared typed columns. */
 function readCommonFields(row: Row): CommonFields {
   const deviceId = readRequiredString(row.DeviceId, 'DeviceId');
-  if (deviceId.length > MAX_DEVICE_ID_LENGTH) throw fieldError('DeviceId', `DeviceId is longer than ${MAX_DEVICE_ID_LENGTH} characters`);
+  if (deviceId.length > MAX_DEVICE_ID_LENGTH)
+    throw fieldError('DeviceId', `DeviceId is longer than ${MAX_DEVICE_ID_LENGTH} characters`);
   const timestamp = parseTimestamp(row.Timestamp, 'Timestamp');
   if (timestamp === null) throw fieldError('Timestamp', 'Timestamp is required');
   const actionType = readRequiredString(row.ActionType, 'ActionType');
@@ -184,7 +185,11 @@ function readCommonFields(row: Row): CommonFields {
     reportId,
     actionType,
     initiatingProcessId: parseProcessId(row.InitiatingProcessId, 'InitiatingProcessId'),
-    initiatingProcessFileName: readBoundedString(row.InitiatingProcessFileName, 'InitiatingProcessFileName', MAX_FILE_NAME_LENGTH),
+    initiatingProcessFileName: readBoundedString(
+      row.InitiatingProcessFileName,
+      'InitiatingProcessFileName',
+      MAX_FILE_NAME_LENGTH,
+    ),
     initiatingProcessFolderPath: readString(row.InitiatingProcessFolderPath, 'InitiatingProcessFolderPath'),
     initiatingProcessCreationTime: parseTimestamp(row.InitiatingProcessCreationTime, 'InitiatingProcessCreationTime'),
     initiatingProcessParentId: parseProcessId(row.InitiatingProcessParentId, 'InitiatingProcessParentId'),

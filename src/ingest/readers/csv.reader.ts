@@ -10,10 +10,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { BodyParseError } from '../../common/domain.errors.js';
 import { type Columns, columnsOf } from './record.shapes.js';
 import type { SourceRecord } from './record.types.js';
+import { QUOTE, COMMA, NL } from './byte.codes.js';
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const NL = 0x0a;
 const CR = 0x0d;
 
 interface CsvRow {

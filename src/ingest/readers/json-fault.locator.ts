@@ -5,6 +5,20 @@
  */
 import { BodyParseError } from '../../common/domain.errors.js';
 import type { TextPlace } from './record.types.js';
+import {
+  QUOTE,
+  BACKSLASH,
+  LBRACE,
+  RBRACE,
+  LBRACKET,
+  RBRACKET,
+  COMMA,
+  COLON,
+  MINUS,
+  NL,
+  ZERO,
+  NINE,
+} from './byte.codes.js';
 
 export interface JsonFault {
   /** Byte index of the fault in the scanned bytes (their length when they end too early). */
@@ -13,18 +27,6 @@ export interface JsonFault {
   expected?: string;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const MINUS = 0x2d;
-const NL = 0x0a;
-const ZERO = 0x30;
-const NINE = 0x39;
 const ESCAPABLE = new Set([...'"\\/bfnrt'].map((ch) => ch.charCodeAt(0)));
 const LITERALS = new Map([...['true', 'false', 'null']].map((word) => [word.charCodeAt(0), word]));
 

@@ -19,16 +19,8 @@ import {
   type ShapedRecord,
 } from './record.shapes.js';
 import type { SourceRecord, TextPlace } from './record.types.js';
+import { QUOTE, BACKSLASH, LBRACE, RBRACE, LBRACKET, RBRACKET, COMMA, COLON, NL } from './byte.codes.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const NL = 0x0a;
 const BOM = [0xef, 0xbb, 0xbf];
 const EMPTY = Buffer.alloc(0);
 type ArrayKind = 'top' | 'results' | 'records';

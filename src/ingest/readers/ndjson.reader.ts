@@ -9,8 +9,8 @@ import { BodyParseError } from '../../common/domain.errors.js';
 import { faultMessage, locateJsonFault, placeWithin } from './json-fault.locator.js';
 import { isJsonObject, RECORDS_KEY, RESULTS_KEY, shapeValue, type ShapedRecord } from './record.shapes.js';
 import type { SourceRecord } from './record.types.js';
+import { NL } from './byte.codes.js';
 
-const NL = 0x0a;
 const CR = 0x0d;
 const RS = 0x1e;
 

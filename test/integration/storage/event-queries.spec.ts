@@ -106,7 +106,12 @@ describe('EventRepository graph and device queries', () => {
     const result = await repo.loadDeviceGraphEvents('graph-1', ADWS, 3);
 
     expect(result.truncated).toBe(true);
-    expect(result.injections.map((e) => e.eventKey)).toEqual(injections.slice(-3).map((e) => e.eventKey).reverse());
+    expect(result.injections.map((e) => e.eventKey)).toEqual(
+      injections
+        .slice(-3)
+        .map((e) => e.eventKey)
+        .reverse(),
+    );
     expect(result.connections).toHaveLength(1);
   });
 

@@ -27,7 +27,9 @@ function absent(path: string): boolean {
 }
 
 function jsonLines(path: string): SourceRecord[] {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
 
   return lines.map((line, i) => ({ position: i, line: i + 1, value: JSON.parse(line) as Record<string, unknown> }));
 }

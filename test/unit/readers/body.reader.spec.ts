@@ -3,11 +3,7 @@ import { gzipSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import {
-  BodyParseError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-} from '../../../src/common/domain.errors.js';
+import { BodyParseError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../../../src/common/domain.errors.js';
 import { bodyFormatOf, openBody, type OpenBodyOptions } from '../../../src/ingest/readers/body.reader.js';
 import { splitEvery, streamOf } from './reader.helpers.js';
 

@@ -102,8 +102,9 @@ describe('NDJSON reader', () => {
       expect(records).toHaveLength(18);
       expect(records.map((r) => r.line)).toEqual(Array.from({ length: 18 }, (_, k) => k + 1));
       expect(records.every((r) => r.error === undefined)).toBe(true);
-      expect(records.every((r) => typeof r.value.category === 'string' && typeof r.value.properties === 'object'))
-        .toBe(true);
+      expect(records.every((r) => typeof r.value.category === 'string' && typeof r.value.properties === 'object')).toBe(
+        true,
+      );
       expect(records[0].value.category).toBe('AdvancedHunting-DeviceEvents');
     });
   });

@@ -45,7 +45,7 @@ export function splitAt(body: Buffer, ...cuts: number[]): Buffer[] {
 export function splitRandomly(body: Buffer, seed: number, max = 17): Buffer[] {
   const chunks: Buffer[] = [];
   let state = seed;
-  for (let k = 0; k < body.length; ) {
+  for (let k = 0; k < body.length;) {
     state = (state * 1103515245 + 12345) % 2147483648;
     const size = 1 + (state % max);
     chunks.push(body.subarray(k, k + size));

@@ -48,7 +48,10 @@ describe('readRecords', () => {
 
   it('reads a gzipped AH response end to end through openBody', async () => {
     const response = {
-      Schema: [{ Name: 'Timestamp', Type: 'DateTime' }, { Name: 'RemotePort', Type: 'Int32' }],
+      Schema: [
+        { Name: 'Timestamp', Type: 'DateTime' },
+        { Name: 'RemotePort', Type: 'Int32' },
+      ],
       Results: Array.from({ length: 1000 }, (_, k) => [`2024-01-01T00:00:${String(k % 60).padStart(2, '0')}Z`, k]),
     };
     const body = openBody(streamOf(splitEvery(gzipSync(JSON.stringify(response)), 333)), {
