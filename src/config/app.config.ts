@@ -10,6 +10,8 @@ export interface AppConfig {
   ingestMaxBytes: number;
   /** Events per write batch. */
   ingestBatchSize: number;
+  /** Batches of one ingest written at the same time (each on its own connection; PGlite runs them in turn). */
+  ingestWriteConcurrency: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -34,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseSchema: env.DATABASE_SCHEMA || null,
     ingestMaxBytes: intFromEnv(env, 'INGEST_MAX_BYTES', 1024 * 1024 * 1024),
     ingestBatchSize: intFromEnv(env, 'INGEST_BATCH_SIZE', 5000),
+    ingestWriteConcurrency: intFromEnv(env, 'INGEST_WRITE_CONCURRENCY', 2),
     logLevel,
   };
 }

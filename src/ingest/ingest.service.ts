@@ -61,6 +61,7 @@ export class IngestService {
       devicesDetected: detection.devices,
       alertsCreated: detection.created,
       alertsUpdated: detection.updated,
+      detectionMs: detection.durationMs,
       durationMs: Math.round(performance.now() - started),
     });
     return report;
@@ -77,14 +78,18 @@ export class IngestService {
       maxBytes: this.config.ingestMaxBytes,
     });
     const receivedAt = new Date().toISOString();
-    let inFlight: Promise<void> = Promise.resolve();
-
-    for await (const records of readRecords(body, format, { batchSize: this.config.ingestBatchSize })) {
-      const batch = this.mapBatch(request.route, records, report);
-      await inFlight;
-      inFlight = this.write(batch, receivedAt, report, touched);
+    const inFlight: Promise<void>[] = [];
+    try {
+      for await (const records of readRecords(body, format, { batchSize: this.config.ingestBatchSize })) {
+        const batch = this.mapBatch(request.route, records, report);
+        if (inFlight.length >= this.config.ingestWriteConcurrency) await inFlight.shift();
+        inFlight.push(this.write(batch, receivedAt, report, touched));
+      }
+    } finally {
+      const settled = await Promise.allSettled(inFlight);
+      const failure = settled.find((s) => s.status === 'rejected');
+      if (failure) throw failure.reason;
     }
-    await inFlight;
   }
 
   private mapBatch(route: IngestRoute, records: SourceRecord[], report: IngestReport): CanonicalEvent[] {

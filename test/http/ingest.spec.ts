@@ -281,3 +281,37 @@ describe('hostile input never gets a 500', () => {
     }
   });
 });
+
+describe('a body written in many small batches, several at a time', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ ingestBatchSize: 10, ingestWriteConcurrency: 3 });
+  });
+  afterAll(async () => t.close());
+
+  it('counts every event once and raises the alert whose halves sit in different batches', async () => {
+    const injections = Array.from({ length: 120 }, (_, i) =>
+      injectionRow({ DeviceId: 'batches', ProcessId: 7000 + i }),
+    );
+    const connections = Array.from({ length: 130 }, (_, i) =>
+      connectionRow({ DeviceId: 'batches', InitiatingProcessId: 7000 + i }),
+    );
+    const body = (rows: unknown[]) => toNdjson(rows as Record<string, unknown>[]);
+    await t
+      .http()
+      .post('/api/v1/events')
+      .set('content-type', 'application/x-ndjson')
+      .send(body(injections.slice(0, 100)));
+
+    const reply = await t
+      .http()
+      .post('/api/v1/events')
+      .set('content-type', 'application/x-ndjson')
+      .send(body([...injections, ...connections]));
+
+    expect(reply.body).toMatchObject({ received: 250, inserted: 150, duplicates: 100, rejected: 0 });
+    const alerts = await t.http().get('/api/v1/alerts').query({ deviceId: 'batches', limit: 1000 });
+    expect(alerts.body.items).toHaveLength(120);
+  });
+});
