@@ -3,6 +3,7 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { AlertRepository } from './alerts/alert.repository.js';
 import { AlertService } from './alerts/alert.service.js';
 import { AlertsController } from './alerts/alerts.controller.js';
+import { JsonLogger } from './common/json.logger.js';
 import { APP_CONFIG, type AppConfig } from './config/app.config.js';
 import { DATABASE, type Database } from './database/database.js';
 import { DetectionService } from './detection/detection.service.js';
@@ -19,10 +20,13 @@ import { RulesController } from './rules/rules.controller.js';
 
 /** Closes the database when Nest shuts down (SIGTERM/SIGINT via enableShutdownHooks, or app.close()). */
 class DatabaseCloser implements OnApplicationShutdown {
+  private readonly logger = JsonLogger.for('shutdown');
+
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
-  async onApplicationShutdown(): Promise<void> {
+  async onApplicationShutdown(signal?: string): Promise<void> {
     await this.db.close();
+    this.logger.info('database closed', { signal: signal ?? null });
   }
 }
 
