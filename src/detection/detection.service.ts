@@ -34,6 +34,8 @@ export class DetectionService {
     @Inject(AlertService) private readonly alerts: AlertService,
   ) {}
 
+  // TODO: runs are serialized inside one process only. Several instances on one database would need a
+  // per-device lock (pg_advisory_xact_lock on a hash of the device id) around load + reconcile.
   detectDevices(deviceIds: string[]): Promise<DetectionOutcome> {
     return this.queue.run(() => this.detect([...new Set(deviceIds)]));
   }
@@ -70,6 +72,9 @@ export class DetectionService {
     return total;
   }
 
+  // TODO: every run reloads each device's whole candidate history (injections into processes that reached
+  // ADWS, and those connections), so a device's cost grows with its history; bound the load to the rule's
+  // timeframe around the new events once retention is defined.
   private async candidatesFor(deviceIds: string[], settings: AdwsRuleSettings): Promise<AlertCandidate[]> {
     const { injections, connections } = await this.events.loadCorrelationEvents(deviceIds, settings.adwsPorts);
     const byDevice = groupByDevice(injections, connections);

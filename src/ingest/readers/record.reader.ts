@@ -27,7 +27,7 @@ export function readRecords(
   format: BodyFormat,
   opts: ReadRecordsOptions,
 ): AsyncGenerator<SourceRecord[]> {
-  // TODO: Windows event XML gets its own reader in a later issue; until then no route reads XML.
+  // TODO: Windows event XML (EVTX exports of Sysmon) needs a reader of its own; until one exists no route reads XML.
   if (format === 'xml') throw new UnsupportedMediaTypeError('application/xml is not accepted on this route');
   if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) {
     throw new InvalidInputError(`batch size must be a positive integer, got ${opts.batchSize}`);
