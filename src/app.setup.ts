@@ -63,14 +63,12 @@ function smallJsonBodies() {
         status === 413
           ? `JSON body exceeds the ${JSON_LIMIT} limit`
           : `body is not valid JSON: ${(error as Error).message}`;
-      res
-        .status(status)
-        .json({
-          statusCode: status,
-          error: status === 413 ? 'payload_too_large' : 'unparseable_body',
-          message,
-          requestId: requestIdOf(req),
-        });
+      res.status(status).json({
+        statusCode: status,
+        error: status === 413 ? 'payload_too_large' : 'unparseable_body',
+        message,
+        requestId: requestIdOf(req),
+      });
     });
   };
 }
