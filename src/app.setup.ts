@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { AppModule } from './app.module.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
 import { JsonLogger } from './common/json.logger.js';
-import { requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
+import { refuseNulInUrl, requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
 import type { AppConfig } from './config/app.config.js';
 import type { Database } from './database/database.js';
 
@@ -28,6 +28,7 @@ export async function createApp(config: AppConfig, db: Database): Promise<NestEx
   });
 
   app.use(requestIdMiddleware);
+  app.use(refuseNulInUrl);
   app.use(smallJsonBodies());
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
   app.useGlobalFilters(new DomainExceptionFilter());

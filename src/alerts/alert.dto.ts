@@ -1,11 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { EmptyAsAbsent, EnumField, IntField, IsoTimeField, TextField } from '../common/api-field.decorators.js';
+import { MAX_DEVICE_ID_LENGTH } from '../vocabulary/graph.vocabulary.js';
 import { ALERT_STATUSES, type AlertStatus } from './alert.model.js';
 
 export class AlertQueryDto {
   @EmptyAsAbsent()
-  @TextField({ description: 'Only alerts of this DeviceId', maxLength: 200, optional: true })
+  @TextField({ description: 'Only alerts of this DeviceId', maxLength: MAX_DEVICE_ID_LENGTH, optional: true })
   deviceId?: string;
 
   @EmptyAsAbsent()

@@ -120,11 +120,15 @@ export class AlertService {
     const search: AlertSearch = {
       deviceId: query.deviceId,
       status: query.status,
-      fromText: query.from ? canonicalTimestamp(query.from) : undefined,
-      toText: query.to ? canonicalTimestamp(query.to) : undefined,
+      fromText: query.from ? canonicalTimestamp(query.from, 'from') : undefined,
+      toText: query.to ? canonicalTimestamp(query.to, 'to') : undefined,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
       limit: query.limit + 1,
     };
+    if (search.fromText && search.toText && search.fromText > search.toText) {
+      throw new InvalidInputError('from is later than to', { field: 'from' });
+    }
+
     const rows = await this.alerts.search(search);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);

@@ -18,3 +18,15 @@ export function requestIdMiddleware(req: Request, res: Response, next: NextFunct
 export function requestIdOf(req: Request): string {
   return (req as unknown as Record<symbol, string | undefined>)[REQUEST_ID] ?? 'none';
 }
+
+/** PostgreSQL text cannot hold U+0000: a URL carrying one is refused here, before any route reads it. */
+export function refuseNulInUrl(req: Request, res: Response, next: NextFunction): void {
+  if (!/%00/i.test(req.originalUrl)) return next();
+
+  res.status(400).json({
+    statusCode: 400,
+    error: 'invalid_input',
+    message: 'the URL contains a NUL character (%00), which no identifier or filter can hold',
+    requestId: requestIdOf(req),
+  });
+}

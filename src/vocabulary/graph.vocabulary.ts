@@ -15,6 +15,9 @@ export const EdgeKind = {
 } as const;
 export type EdgeKind = (typeof EdgeKind)[keyof typeof EdgeKind];
 
+/** Longest DeviceId the service stores or filters on (it is part of index keys). */
+export const MAX_DEVICE_ID_LENGTH = 256;
+
 /** Source table of a stored event; also the prefix of an evidence reference. */
 export const EventTable = {
   DeviceEvents: 'DeviceEvents',

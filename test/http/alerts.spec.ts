@@ -89,4 +89,21 @@ describe('alerts API', () => {
     expect(badCursor.status).toBe(400);
     expect(badCursor.body.message).toMatch(/cursor/);
   });
+
+  it('answers 400 for a range that ends before it starts and for a NUL character in the URL', async () => {
+    const backwards = await t
+      .http()
+      .get('/api/v1/alerts')
+      .query({ from: '2024-05-02T00:00:00Z', to: '2024-05-01T00:00:00Z' });
+    const dateOnly = await t.http().get('/api/v1/alerts?from=2024-05-01');
+    const nulQuery = await t.http().get('/api/v1/alerts?deviceId=%00');
+    const nulPath = await t.http().get('/api/v1/devices/%00/graph');
+
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.message).toMatch(/from is later than to/);
+    expect(dateOnly.status).toBe(400);
+    expect(dateOnly.body.message).toMatch(/^from /);
+    expect(nulQuery.status).toBe(400);
+    expect(nulPath.status).toBe(400);
+  });
 });

@@ -235,7 +235,7 @@ describe('hostile input never gets a 500', () => {
   });
   afterAll(async () => t.close());
 
-  const nasty: Array<[string, Record<string, unknown>, string | null]> = [
+  const nasty: Array<[string, Record<string, unknown>, unknown]> = [
     ['NUL inside a string', { InitiatingProcessCommandLine: 'a\u0000b' }, 'InitiatingProcessCommandLine'],
     ['NUL inside a nested key', { AdditionalFields: { 'k\u0000': 1 } }, 'AdditionalFields.k\u0000'],
     ['a DeviceId longer than an index key may be', { DeviceId: 'd'.repeat(5000) }, 'DeviceId'],
@@ -248,6 +248,15 @@ describe('hostile input never gets a 500', () => {
     ['a year 10000 Timestamp', { Timestamp: '10000-01-01T00:00:00Z' }, 'Timestamp'],
     ['a 31st of February', { Timestamp: '2024-02-31T00:00:00Z' }, 'Timestamp'],
     ['a ReportId that is text', { ReportId: 'abc' }, 'ReportId'],
+    ['a ReportId beyond 2^53 as a JSON number', { ReportId: 9007199254740993 }, 'ReportId'],
+    ['a negative ReportId', { ReportId: -5 }, 'ReportId'],
+    ['an unpaired surrogate', { FileName: 'a\ud800b' }, 'FileName'],
+    ['a year 0000 Timestamp', { Timestamp: '0000-01-01T00:00:00Z' }, 'Timestamp'],
+    [
+      'nesting 1000 levels deep',
+      { AdditionalFields: JSON.parse('['.repeat(1000) + ']'.repeat(1000)) },
+      expect.stringMatching(/^AdditionalFields(\.0)+$/),
+    ],
   ];
 
   it.each(nasty)('rejects %s, naming the field, and stores its neighbours', async (_name, override, field) => {

@@ -7,7 +7,7 @@
  * `remoteIp` / `localIp` are null for any value that does not look like an IPv4 or IPv6 address.
  */
 import { InvalidInputError } from '../../common/domain.errors.js';
-import { EventTable } from '../../vocabulary/graph.vocabulary.js';
+import { EventTable, MAX_DEVICE_ID_LENGTH } from '../../vocabulary/graph.vocabulary.js';
 import type { DeviceEvent, DeviceNetworkEvent, MapResult, RecordError } from '../event.types.js';
 import type { SourceRecord } from '../readers/record.types.js';
 import { contentEventKey, reportEventKey } from './event-key.js';
@@ -87,14 +87,11 @@ function isPlainObject(value: unknown): value is Row {
 }
 
 /** Longest DeviceId and image names accepted: they are index keys, and a btree entry must stay under ~2.7 kB. */
-const MAX_DEVICE_ID_LENGTH = 256;
 const MAX_FILE_NAME_LENGTH = 260;
 
 function mapRow(position: number, row: Row, table: EventTable, raw: unknown): MapResult {
-  const nulField = findNulField(raw, '');
-  if (nulField !== null) {
-    return rejected(position, nulField, `${nulField} contains a NUL character, which PostgreSQL cannot store`);
-  }
+  const unstorable = findUnstorable(raw, '', 0);
+  if (unstorable !== null) return rejected(position, unstorable.field, unstorable.message);
 
   try {
     const event = table === EventTable.DeviceEvents ? toDeviceEvent(row, raw) : toNetworkEvent(row, raw);
@@ -105,16 +102,36 @@ function mapRow(position: number, row: Row, table: EventTable, raw: unknown): Ma
   }
 }
 
-/** The path of the first key or string value holding U+0000, or null. */
-function findNulField(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || '(record)' : null;
+/** Deepest nesting of arrays and objects kept in `raw` (real Defender rows nest two or three levels). */
+const MAX_NESTING = 64;
+
+interface Unstorable {
+  field: string;
+  message: string;
+}
+
+/**
+ * The first value PostgreSQL's json/text types cannot hold: a NUL character, an unpaired UTF-16 surrogate
+ * (`"\ud800"` parses in JavaScript but not as jsonb), or nesting deeper than MAX_NESTING.
+ */
+function findUnstorable(value: unknown, path: string, depth: number): Unstorable | null {
+  if (typeof value === 'string') return textProblem(value, path || '(record)');
   if (value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_NESTING) return { field: path || '(record)', message: `nested deeper than ${MAX_NESTING} levels` };
 
   for (const [key, item] of Object.entries(value)) {
     const itemPath = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return itemPath;
-    const found = findNulField(item, itemPath);
+    const found = textProblem(key, itemPath) ?? findUnstorable(item, itemPath, depth + 1);
     if (found !== null) return found;
+  }
+  return null;
+}
+
+function textProblem(text: string, field: string): Unstorable | null {
+  if (text.includes('\u0000'))
+    return { field, message: `${field} contains a NUL character, which PostgreSQL cannot store` };
+  if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) {
+    return { field, message: `${field} contains an unpaired UTF-16 surrogate, which is not valid Unicode` };
   }
   return null;
 }
@@ -176,6 +193,7 @@ function readCommonFields(row: Row): CommonFields {
   if (timestamp === null) throw fieldError('Timestamp', 'Timestamp is required');
   const actionType = readRequiredString(row.ActionType, 'ActionType');
   const reportId = parseLong(row.ReportId, 'ReportId');
+  if (reportId !== null && reportId.startsWith('-')) throw fieldError('ReportId', 'ReportId must not be negative');
 
   return {
     eventKey: reportId === null ? contentEventKey(row) : reportEventKey(timestamp, reportId),

@@ -130,7 +130,8 @@ export function parseProcessId(value: unknown, field: string): number | null {
 export function parseLong(value: unknown, field: string): string | null {
   if (isAbsent(value)) return null;
   if (typeof value === 'number' && Number.isInteger(value)) {
-    return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
+    if (Number.isSafeInteger(value)) return String(value);
+    throw fieldError(field, `${field} is beyond 2^53 as a JSON number and lost its exact value; send it as a string`);
   }
   if (typeof value !== 'string' || !INTEGER_TEXT.test(value)) throw fieldError(field, `${field} must be an integer`);
 
@@ -189,8 +190,15 @@ export function parseTimestamp(value: unknown, field: string): string | null {
   const parts = matchIsoTime(value) ?? matchPortalTime(value);
   if (parts === null || !isValidTime(parts)) throw fieldError(field, `${field} is not a valid ISO 8601 timestamp`);
 
-  if (parts.offsetMinutes === 0) return isCanonicalTime(value) ? value : formatTime(parts);
-  return formatTime(shiftToUtc(parts, field));
+  const canonical =
+    parts.offsetMinutes === 0
+      ? isCanonicalTime(value)
+        ? value
+        : formatTime(parts)
+      : formatTime(shiftToUtc(parts, field));
+  if (canonical.startsWith('0000')) throw fieldError(field, `${field} is before the year 1`);
+
+  return canonical;
 }
 
 /** A required timestamp (e.g. a query parameter) in canonical form; absent or invalid throws InvalidInputError. */
