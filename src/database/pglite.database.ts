@@ -3,6 +3,7 @@ import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult } from './database.js';
 import { QueryTimer, type DatabaseOptions } from './query.timer.js';
 import { copyFromSql } from './sql.identifier.js';
+import { DataDirLock } from './data-dir.lock.js';
 
 export interface PgliteDatabaseConfig extends DatabaseOptions {
   /** A folder (created when missing) or `memory://` for a throw-away database. */
@@ -24,13 +25,21 @@ export class PgliteDatabase implements Database {
   private constructor(
     private readonly pglite: PGlite,
     private readonly timer: QueryTimer,
+    private readonly lock: DataDirLock | null,
   ) {}
 
   static async open(config: PgliteDatabaseConfig): Promise<PgliteDatabase> {
-    if (!config.dataDir.startsWith(MEMORY_PREFIX)) await mkdir(config.dataDir, { recursive: true });
-    const pglite = await PGlite.create({ dataDir: config.dataDir });
+    if (config.dataDir.startsWith(MEMORY_PREFIX)) {
+      return new PgliteDatabase(await PGlite.create({ dataDir: config.dataDir }), new QueryTimer(config), null);
+    }
 
-    return new PgliteDatabase(pglite, new QueryTimer(config));
+    await mkdir(config.dataDir, { recursive: true });
+    const lock = await DataDirLock.acquire(config.dataDir);
+    const pglite = await PGlite.create({ dataDir: config.dataDir }).catch(async (error: unknown) => {
+      await lock.release();
+      throw error;
+    });
+    return new PgliteDatabase(pglite, new QueryTimer(config), lock);
   }
 
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
@@ -54,6 +63,7 @@ export class PgliteDatabase implements Database {
 
   async close(): Promise<void> {
     if (!this.pglite.closed) await this.pglite.close();
+    await this.lock?.release();
   }
 }
 

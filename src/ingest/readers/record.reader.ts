@@ -1,19 +1,25 @@
 /**
  * One entry point for the ingest routes: records of a body in a given format, in batches of up to
- * `batchSize`, in body order, positions continuous across batches.
+ * `batchSize`, in body order, positions continuous across batches; no record larger than
+ * `maxRecordBytes` is read (PayloadTooLargeError).
  */
 import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/domain.errors.js';
 import type { BodyFormat } from './body.reader.js';
 import { readCsvRecords } from './csv.reader.js';
 import { readJsonRecords } from './json.reader.js';
 import { readNdjsonRecords } from './ndjson.reader.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './record.limit.js';
 import type { SourceRecord } from './record.types.js';
+
+export { DEFAULT_MAX_RECORD_BYTES } from './record.limit.js';
 
 export interface ReadRecordsOptions {
   batchSize: number;
+  /** Largest record in bytes (see record.limit.ts for what is counted); DEFAULT_MAX_RECORD_BYTES when absent. */
+  maxRecordBytes?: number;
 }
 
-type FormatReader = (body: AsyncIterable<Buffer>) => AsyncGenerator<SourceRecord[]>;
+type FormatReader = (body: AsyncIterable<Buffer>, maxRecordBytes: number) => AsyncGenerator<SourceRecord[]>;
 
 const READERS: Record<Exclude<BodyFormat, 'xml'>, FormatReader> = {
   json: readJsonRecords,
@@ -21,7 +27,7 @@ const READERS: Record<Exclude<BodyFormat, 'xml'>, FormatReader> = {
   csv: readCsvRecords,
 };
 
-/** Throws at once for a format no reader handles here (xml) or a batch size below 1. */
+/** Throws at once for a format no reader handles here (xml), or a batch size or record limit below 1. */
 export function readRecords(
   body: AsyncIterable<Buffer>,
   format: BodyFormat,
@@ -29,11 +35,17 @@ export function readRecords(
 ): AsyncGenerator<SourceRecord[]> {
   // TODO: Windows event XML (EVTX exports of Sysmon) needs a reader of its own; until one exists no route reads XML.
   if (format === 'xml') throw new UnsupportedMediaTypeError('application/xml is not accepted on this route');
-  if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) {
-    throw new InvalidInputError(`batch size must be a positive integer, got ${opts.batchSize}`);
-  }
+  const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  checkPositive('batch size', opts.batchSize);
+  checkPositive('record limit', maxRecordBytes);
 
-  return rebatched(READERS[format](body), opts.batchSize);
+  return rebatched(READERS[format](body, maxRecordBytes), opts.batchSize);
+}
+
+function checkPositive(what: string, value: number): void {
+  if (Number.isSafeInteger(value) && value >= 1) return;
+
+  throw new InvalidInputError(`${what} must be a positive integer, got ${value}`);
 }
 
 async function* rebatched(source: AsyncIterable<SourceRecord[]>, size: number): AsyncGenerator<SourceRecord[]> {
