@@ -140,7 +140,12 @@ async function freePort(): Promise<number> {
 }
 
 async function startService(target: Target, port: number): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', DATA_DIR: join(target.dataDir, 'service') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    DATA_DIR: join(target.dataDir, 'service'),
+  };
   if (target.databaseUrl) Object.assign(env, { DATABASE_URL: target.databaseUrl, DATABASE_SCHEMA: target.schema });
   else delete env.DATABASE_URL;
   const child = spawn(process.execPath, ['dist/src/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -1,4 +1,12 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { Server } from 'node:http';
+import {
+  Inject,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 
 import { AlertRepository } from './alerts/alert.repository.js';
 import { AlertService } from './alerts/alert.service.js';
@@ -7,6 +15,7 @@ import { JsonLogger } from './common/json.logger.js';
 import { APP_CONFIG, type AppConfig } from './config/app.config.js';
 import { DATABASE, type Database } from './database/database.js';
 import { DetectionService } from './detection/detection.service.js';
+import { PendingDetectionRepository } from './detection/pending-detection.repository.js';
 import { GraphController } from './graph/graph.controller.js';
 import { GraphService } from './graph/graph.service.js';
 import { HealthController } from './health/health.controller.js';
@@ -31,6 +40,29 @@ class DatabaseCloser implements OnApplicationShutdown {
 }
 
 /**
+ * Bounds a graceful shutdown: idle keep-alive connections close at once, and requests still running after
+ * the grace period (a stalled upload, say) have their connections closed, so the process always exits.
+ * Batches an interrupted ingest had committed stay stored and are detected at the next start.
+ */
+class ShutdownGrace implements BeforeApplicationShutdown {
+  private readonly logger = JsonLogger.for('shutdown');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  beforeApplicationShutdown(signal?: string): void {
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    this.logger.info('shutting down', { signal: signal ?? null, graceMs: this.config.shutdownGraceMs });
+    if (!server) return;
+
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), this.config.shutdownGraceMs).unref();
+  }
+}
+
+/**
  * The application. The database is opened and migrated before Nest starts (see bootstrap) and handed in,
  * so tests can give each app its own database.
  */
@@ -48,7 +80,9 @@ export class AppModule {
         repository(EventRepository),
         repository(AlertRepository),
         repository(RuleRepository),
+        repository(PendingDetectionRepository),
         DatabaseCloser,
+        ShutdownGrace,
         RuleService,
         AlertService,
         DetectionService,

@@ -13,6 +13,8 @@ export interface AppConfig {
   /** Batches of one ingest written at the same time (each on its own connection; PGlite runs them in turn). */
   ingestWriteConcurrency: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** On SIGTERM/SIGINT: how long requests in progress may run on before their connections are closed. */
+  shutdownGraceMs: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -38,6 +40,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ingestBatchSize: intFromEnv(env, 'INGEST_BATCH_SIZE', 5000),
     ingestWriteConcurrency: intFromEnv(env, 'INGEST_WRITE_CONCURRENCY', 2),
     logLevel,
+    shutdownGraceMs: intFromEnv(env, 'SHUTDOWN_GRACE_MS', 10_000),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 
 import { AlertService, type ReconcileOutcome } from '../alerts/alert.service.js';
 import { JsonLogger } from '../common/json.logger.js';
@@ -6,6 +6,7 @@ import { SerialQueue } from '../common/serial-queue.js';
 import type { DeviceEvent, DeviceNetworkEvent } from '../ingest/event.types.js';
 import { EventRepository } from '../ingest/event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
+import { PendingDetectionRepository } from './pending-detection.repository.js';
 import { ADWS_RULE_ID, type AdwsRuleSettings } from '../rules/rule.types.js';
 import { detectAlertCandidates } from './adws-rule.detector.js';
 import type { AlertCandidate } from './alert.types.js';
@@ -24,15 +25,26 @@ export interface DetectionOutcome extends ReconcileOutcome {
  * derives alert candidates and hands them to the alert service. Runs are serialized (see SerialQueue).
  */
 @Injectable()
-export class DetectionService {
+export class DetectionService implements OnApplicationBootstrap {
   private readonly logger = JsonLogger.for(DetectionService.name);
   private readonly queue = new SerialQueue();
 
   constructor(
     @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(PendingDetectionRepository) private readonly pending: PendingDetectionRepository,
     @Inject(RuleService) private readonly rules: RuleService,
     @Inject(AlertService) private readonly alerts: AlertService,
   ) {}
+
+  /** Devices whose events were stored but never correlated (the process stopped in between) are detected now. */
+  async onApplicationBootstrap(): Promise<void> {
+    const deviceIds = await this.pending.pendingDevices();
+    if (deviceIds.length === 0) return;
+
+    this.logger.warning('detecting devices left pending by an earlier run', { deviceCount: deviceIds.length });
+    const outcome = await this.detectDevices(deviceIds);
+    this.logger.info('pending devices detected', { ...outcome });
+  }
 
   // TODO: runs are serialized inside one process only. Several instances on one database would need a
   // per-device lock (pg_advisory_xact_lock on a hash of the device id) around load + reconcile.
@@ -48,8 +60,9 @@ export class DetectionService {
       const settings = await this.rules.getSettings();
       const withConnections = await this.events.devicesWithAdwsConnections(settings.adwsPorts);
       const withAlerts = await this.alerts.devicesWithAlerts(ADWS_RULE_ID);
+      const pending = await this.pending.pendingDevices();
 
-      return this.detect([...new Set([...withConnections, ...withAlerts])].sort());
+      return this.detect([...new Set([...withConnections, ...withAlerts, ...pending])].sort());
     });
   }
 
@@ -60,8 +73,10 @@ export class DetectionService {
 
     for (let i = 0; i < deviceIds.length; i += DEVICE_CHUNK) {
       const chunk = deviceIds.slice(i, i + DEVICE_CHUNK);
+      const marks = await this.pending.marksFor(chunk);
       const candidates = await this.candidatesFor(chunk, settings);
       const outcome = await this.alerts.reconcile(ADWS_RULE_ID, chunk, candidates, new Date().toISOString());
+      await this.pending.clear(marks);
       total.created += outcome.created;
       total.updated += outcome.updated;
       total.retracted += outcome.retracted;

@@ -1,11 +1,17 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { GraphQueryDto } from './graph.dto.js';
 import { GraphService, type RenderedGraph } from './graph.service.js';
 
-const GRAPH_MEDIA_TYPES = ['application/json', 'application/gexf+xml'];
+const GRAPH_RESPONSE = {
+  description: "json: graphology's serialised graph; cytoscape: Cytoscape.js elements; gexf: GEXF XML",
+  content: {
+    'application/json': { schema: { type: 'object', additionalProperties: true } },
+    'application/gexf+xml': { schema: { type: 'string' } },
+  },
+};
 
 @ApiTags('graph')
 @Controller('api/v1')
@@ -14,8 +20,7 @@ export class GraphController {
 
   @Get('devices/:deviceId/graph')
   @ApiOperation({ summary: "A device's process graph: injections between processes and connections to ADWS endpoints" })
-  @ApiProduces(...GRAPH_MEDIA_TYPES)
-  @ApiOkResponse({ description: 'The graph in the requested format' })
+  @ApiOkResponse(GRAPH_RESPONSE)
   @ApiNotFoundResponse({ description: 'The device has no injection or ADWS connection events' })
   async device(
     @Param('deviceId') deviceId: string,
@@ -27,8 +32,7 @@ export class GraphController {
 
   @Get('alerts/:id/graph')
   @ApiOperation({ summary: 'The injector → target → ADWS paths behind one alert, with the evidence on every edge' })
-  @ApiProduces(...GRAPH_MEDIA_TYPES)
-  @ApiOkResponse({ description: 'The graph in the requested format' })
+  @ApiOkResponse(GRAPH_RESPONSE)
   @ApiNotFoundResponse({ description: 'No alert has this id' })
   async alert(@Param('id') id: string, @Query() query: GraphQueryDto, @Res({ passthrough: true }) res: Response) {
     return send(res, await this.graphs.alertGraph(id, query.format));

@@ -17,7 +17,7 @@ type FlatValue = string | number | boolean;
 
 /**
  * A device graph in one of three shapes: `json` is graphology's serialised form (`graph.export()`),
- * `cytoscape` the Cytoscape.js elements JSON with readable labels, `gexf` a GEXF 1.2 document for
+ * `cytoscape` the Cytoscape.js elements JSON with readable labels, `gexf` a GEXF 1.3 document for
  * Gephi, where list and object attributes are written as JSON strings.
  */
 export function exportGraph(graph: DeviceGraph, format: GraphExportFormat): GraphExport {
@@ -46,6 +46,7 @@ function toCytoscape(graph: DeviceGraph) {
 
 function toGexf(graph: DeviceGraph): string {
   return writeGexf(graph, {
+    version: '1.3',
     formatNode: (_key, attributes) => ({ label: nodeLabel(attributes), attributes: flatten(attributes) }),
     formatEdge: (_key, attributes) => ({ label: edgeLabel(attributes), attributes: flatten(attributes) }),
   });

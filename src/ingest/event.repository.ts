@@ -12,6 +12,7 @@
  * without any duplicate (a failed COPY costs a full send; measured in bench/storage.bench.ts).
  */
 import { InvalidInputError } from '../common/domain.errors.js';
+import { PendingDetectionRepository } from '../detection/pending-detection.repository.js';
 import type { Database, Queryable } from '../database/database.js';
 import { toCsvLine } from '../database/csv.js';
 import {
@@ -78,6 +79,7 @@ export class EventRepository {
     const outcomes = await this.db.transaction(async (tx) => {
       const done: TableOutcome[] = [];
       for (const batch of batches) done.push(await this.insertTable(tx, batch.spec, batch.events, receivedAt));
+      await PendingDetectionRepository.mark(tx, distinctSorted(done), new Date().toISOString());
 
       return done;
     });

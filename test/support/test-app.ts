@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app.setup.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import type { Database } from '../../src/database/database.js';
-import { createTestDatabase } from './test-database.js';
+import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -17,8 +17,8 @@ export interface TestApp {
  * The real Nest application (same setup as main.ts) on its own database: a fresh schema on the server named
  * by DATABASE_URL, or an in-memory PGlite without it.
  */
-export async function createTestApp(overrides: Partial<AppConfig> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+export async function createTestApp(overrides: Partial<AppConfig> = {}, existing?: TestDatabase): Promise<TestApp> {
+  const database = existing ?? (await createTestDatabase());
   const config: AppConfig = { ...loadConfig({}), ...database.config, logLevel: 'error', ...overrides };
   const app = await createApp(config, database.db).catch(async (error: unknown) => {
     await database.cleanup();
