@@ -131,6 +131,14 @@ async function main(): Promise<void> {
   const gzipped = gzipSync(ndjson, { level: 6 });
   const opened = openBody(chunked(gzipped), { contentEncoding: 'gzip', maxBytes: 2 ** 31 });
   report('ndjson, gzip through openBody', ndjson.length, await measure(opened, 'ndjson'));
+
+  // One 4 MB quoted CSV row with a million line breaks, in 512-byte chunks: linear time means milliseconds.
+  const longRow = Buffer.from(`a,b\n"${'x,\n'.repeat(1_300_000)}",y\n1,2\n`);
+  async function* small(): AsyncGenerator<Buffer> {
+    for (let k = 0; k < longRow.length; k += 512) yield longRow.subarray(k, k + 512);
+  }
+  const long = await measure(small(), 'csv');
+  console.log(`csv, one 4 MB row in 512-byte chunks: ${long.ms.toFixed(0)} ms`);
 }
 
 await main();

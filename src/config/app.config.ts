@@ -8,6 +8,8 @@ export interface AppConfig {
   databaseSchema: string | null;
   /** Largest ingest body accepted, counted after decompression. */
   ingestMaxBytes: number;
+  /** Largest single record (row, line or array element) of a body. */
+  ingestMaxRecordBytes: number;
   /** Events per write batch. */
   ingestBatchSize: number;
   /** Batches of one ingest written at the same time (each on its own connection; PGlite runs them in turn). */
@@ -37,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: env.DATA_DIR || './data',
     databaseSchema: env.DATABASE_SCHEMA || null,
     ingestMaxBytes: intFromEnv(env, 'INGEST_MAX_BYTES', 1024 * 1024 * 1024),
+    ingestMaxRecordBytes: intFromEnv(env, 'INGEST_MAX_RECORD_BYTES', 4 * 1024 * 1024),
     ingestBatchSize: intFromEnv(env, 'INGEST_BATCH_SIZE', 5000),
     ingestWriteConcurrency: intFromEnv(env, 'INGEST_WRITE_CONCURRENCY', 2),
     logLevel,

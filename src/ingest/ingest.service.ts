@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
-import { DomainError, UnsupportedMediaTypeError } from '../common/domain.errors.js';
+import { DomainError } from '../common/domain.errors.js';
 import { JsonLogger } from '../common/json.logger.js';
 import { DetectionService } from '../detection/detection.service.js';
 import { EventTable } from '../vocabulary/graph.vocabulary.js';
@@ -22,6 +22,10 @@ export interface IngestRequest {
   contentEncoding: string | undefined;
 }
 
+/** What the Defender routes read; XML is for Windows event exports, which they do not take. */
+const DEFENDER_FORMATS = ['json', 'ndjson', 'csv'] as const;
+type DefenderFormat = (typeof DEFENDER_FORMATS)[number];
+
 /** Record errors listed in one reply; `rejected` always counts them all. */
 const MAX_LISTED_ERRORS = 1000;
 
@@ -41,8 +45,7 @@ export class IngestService {
 
   async ingest(request: IngestRequest): Promise<IngestReport> {
     const started = performance.now();
-    const format = bodyFormatOf(request.contentType);
-    if (format === 'xml') throw new UnsupportedMediaTypeError('XML bodies are not accepted on this route');
+    const format = bodyFormatOf(request.contentType, DEFENDER_FORMATS) as DefenderFormat;
 
     const report: IngestReport = { received: 0, inserted: 0, duplicates: 0, skipped: 0, rejected: 0, errors: [] };
     const touched = new Set<string>();
@@ -67,12 +70,7 @@ export class IngestService {
     return report;
   }
 
-  private async stream(
-    request: IngestRequest,
-    format: 'json' | 'ndjson' | 'csv',
-    report: IngestReport,
-    touched: Set<string>,
-  ) {
+  private async stream(request: IngestRequest, format: DefenderFormat, report: IngestReport, touched: Set<string>) {
     const body = openBody(request.body, {
       contentEncoding: request.contentEncoding,
       maxBytes: this.config.ingestMaxBytes,
@@ -80,7 +78,10 @@ export class IngestService {
     const receivedAt = new Date().toISOString();
     const inFlight: Promise<void>[] = [];
     try {
-      for await (const records of readRecords(body, format, { batchSize: this.config.ingestBatchSize })) {
+      for await (const records of readRecords(body, format, {
+        batchSize: this.config.ingestBatchSize,
+        maxRecordBytes: this.config.ingestMaxRecordBytes,
+      })) {
         const batch = this.mapBatch(request.route, records, report);
         if (inFlight.length >= this.config.ingestWriteConcurrency) await inFlight.shift();
         inFlight.push(this.write(batch, receivedAt, report, touched));

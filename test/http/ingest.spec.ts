@@ -324,3 +324,53 @@ describe('a body written in many small batches, several at a time', () => {
     expect(alerts.body.items).toHaveLength(120);
   });
 });
+
+describe('per-record limit and media types', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ ingestMaxRecordBytes: 2048 });
+  });
+  afterAll(async () => t.close());
+
+  it('answers 413 naming the record and the limit, keeping the batches stored before it', async () => {
+    const rows = [
+      injectionRow({ DeviceId: 'limits' }),
+      injectionRow({ DeviceId: 'limits', Padding: 'p'.repeat(4000) }),
+    ];
+
+    const reply = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/x-ndjson')
+      .send(toNdjson(rows));
+
+    expect(reply.status).toBe(413);
+    expect(reply.body.message).toMatch(/record 1 \(line 2\) exceeds the 2048-byte record limit/);
+    expect(reply.body.details).toMatchObject({ limitBytes: 2048, record: 1 });
+  });
+
+  it('lists only the media types the Defender routes read when refusing XML', async () => {
+    const reply = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', 'application/xml')
+      .send('<Events/>');
+
+    expect(reply.status).toBe(415);
+    const accepted = String(reply.body.message).split('send one of:')[1];
+    expect(accepted).toMatch(/application\/json/);
+    expect(accepted).not.toMatch(/xml/);
+  });
+
+  it('says so when a JSON body is sent as CSV', async () => {
+    const reply = await t
+      .http()
+      .post('/api/v1/events')
+      .set('content-type', 'text/csv')
+      .send(JSON.stringify([injectionRow()]));
+
+    expect(reply.status).toBe(400);
+    expect(reply.body.message).toMatch(/looks like JSON/);
+  });
+});

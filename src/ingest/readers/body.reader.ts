@@ -37,18 +37,26 @@ const MEDIA_TYPES = new Map<string, BodyFormat>([
   ['text/xml', 'xml'],
 ]);
 
-const ACCEPTED_TYPES = [...MEDIA_TYPES.keys()];
+const ALL_FORMATS: readonly BodyFormat[] = ['json', 'ndjson', 'csv', 'xml'];
 const GZIP_MAGIC = [0x1f, 0x8b];
 
-export function bodyFormatOf(contentType: string | undefined): BodyFormat {
+/**
+ * The format a Content-Type names. With `accepted`, a media type of any other format is refused
+ * too (415), and the message lists only the media types of the accepted formats.
+ */
+export function bodyFormatOf(
+  contentType: string | undefined,
+  accepted: readonly BodyFormat[] = ALL_FORMATS,
+): BodyFormat {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
   const format = MEDIA_TYPES.get(mediaType);
-  if (format) return format;
+  if (format && accepted.includes(format)) return format;
 
+  const types = [...MEDIA_TYPES].filter(([, named]) => accepted.includes(named)).map(([type]) => type);
   const sent = mediaType === '' ? 'no content type was sent' : `content type "${mediaType}" is not accepted`;
-  throw new UnsupportedMediaTypeError(`${sent}; send one of: ${ACCEPTED_TYPES.join(', ')}`, {
+  throw new UnsupportedMediaTypeError(`${sent}; send one of: ${types.join(', ')}`, {
     contentType: contentType ?? null,
-    accepted: ACCEPTED_TYPES,
+    accepted: types,
   });
 }
 

@@ -3,16 +3,23 @@
  * with string values. Quoted fields may hold commas, line breaks and doubled quotes; rows end in LF
  * or CRLF; a BOM and blank lines are skipped. Rows without any quote take a fast path (one split),
  * others are read field by field. A row with the wrong field count is a broken record, not a broken
- * body. Chunks are decoded with a StringDecoder, so characters split across chunks stay whole.
+ * body. Chunks are decoded with a StringDecoder, so characters split across chunks stay whole. A row
+ * (the header included) longer than the record limit is refused as soon as that much of it arrived,
+ * and a body that starts like JSON is refused instead of being read as a one-column header.
  */
 import { StringDecoder } from 'node:string_decoder';
 
 import { BodyParseError } from '../../common/domain.errors.js';
+import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from './record.limit.js';
 import { type Columns, columnsOf } from './record.shapes.js';
 import type { SourceRecord } from './record.types.js';
-import { QUOTE, COMMA, NL } from './byte.codes.js';
+import { QUOTE, COMMA, NL, LBRACE, LBRACKET } from './byte.codes.js';
 
 const CR = 0x0d;
+/** Text of an unfinished row that is not part of its record: a BOM (before the header) and a CR. */
+const PENDING_EXTRA_BYTES = 4;
+/** A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair, 2 units, takes 4). */
+const MAX_UTF8_PER_UNIT = 3;
 
 interface CsvRow {
   fields: string[];
@@ -23,9 +30,12 @@ interface CsvRow {
   error?: string;
 }
 
-export async function* readCsvRecords(body: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
+export async function* readCsvRecords(
+  body: AsyncIterable<Buffer>,
+  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+): AsyncGenerator<SourceRecord[]> {
   const decoder = new StringDecoder('utf8');
-  const parser = new CsvRowParser();
+  const parser = new CsvRowParser(maxRecordBytes);
   for await (const chunk of body) {
     const records = parser.feed(decoder.write(chunk), false);
     if (records.length > 0) yield records;
@@ -39,6 +49,11 @@ export async function* readCsvRecords(body: AsyncIterable<Buffer>): AsyncGenerat
 export class CsvRowParser {
   /** Text of the unfinished row. */
   private pending = '';
+  /** UTF-8 bytes of `pending` (a BOM included), kept to refuse an oversized row before it is whole. */
+  private pendingBytes = 0;
+  /** After a read that ended no row, the next read waits until the text has doubled: a long row is not re-read
+   *  from its start for every small chunk (quadratic time). */
+  private retryLength = 0;
   private started = false;
   /** Line where the next row starts. */
   private line = 1;
@@ -49,21 +64,69 @@ export class CsvRowParser {
   private nextBreak = -1;
   private out: SourceRecord[] = [];
 
+  constructor(private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES) {}
+
   feed(text: string, final: boolean): SourceRecord[] {
     this.out = [];
     const s = this.withoutBom(this.pending + text);
+    if (!final && this.waitingFor(s, text)) return this.out;
+
     this.nextQuote = -1;
     this.nextBreak = -1;
     let i = 0;
     while (i < s.length) {
+      if (!this.header) this.refuseJson(s, i);
       const row = this.readRow(s, i, final);
       if (!row) break;
+      this.checkRowSize(s, i, row.next);
       this.takeRow(row);
       i = row.next;
     }
-    this.pending = i < s.length ? s.slice(i) : '';
+    this.keepPending(s, i, text);
+    this.retryLength = i === 0 ? 2 * s.length : 0;
 
     return this.out;
+  }
+
+  /** Keeps the text without reading it while it is short of the retry length and within the record limit. */
+  private waitingFor(s: string, text: string): boolean {
+    if (s.length >= this.retryLength) return false;
+
+    const bytes = this.pendingBytes + Buffer.byteLength(text);
+    if (bytes > this.maxRecordBytes + PENDING_EXTRA_BYTES) return false;
+    this.pending = s;
+    this.pendingBytes = bytes;
+
+    return true;
+  }
+
+  /** Counts the unfinished row's bytes: from the new text alone while no row ends, else afresh. */
+  private keepPending(s: string, i: number, text: string): void {
+    this.pending = i < s.length ? s.slice(i) : '';
+    this.pendingBytes = i === 0 ? this.pendingBytes + Buffer.byteLength(text) : Buffer.byteLength(this.pending);
+    if (this.pendingBytes > this.maxRecordBytes + PENDING_EXTRA_BYTES) throw this.tooLarge();
+  }
+
+  /** The row's size without its line break; most rows are judged by their length alone. */
+  private checkRowSize(s: string, from: number, next: number): void {
+    let end = Math.min(next - 1, s.length);
+    if (end > from && s.charCodeAt(end - 1) === CR) end--;
+    const units = end - from;
+    if (units * MAX_UTF8_PER_UNIT <= this.maxRecordBytes) return;
+    if (units <= this.maxRecordBytes && Buffer.byteLength(s.slice(from, end)) <= this.maxRecordBytes) return;
+
+    throw this.tooLarge();
+  }
+
+  /** JSON posted as CSV would read as a one-column header and no records: say so instead. */
+  private refuseJson(s: string, from: number): void {
+    let k = from;
+    while (k < s.length && (s.charCodeAt(k) === 0x20 || s.charCodeAt(k) === 0x09)) k++;
+    const c = s.charCodeAt(k);
+    if (c !== LBRACKET && c !== LBRACE) return;
+
+    const message = 'the body looks like JSON, not CSV; send Content-Type application/json';
+    throw new BodyParseError(message, { line: this.line });
   }
 
   private withoutBom(s: string): string {
@@ -177,6 +240,12 @@ export class CsvRowParser {
     if (this.nextBreak < from) this.nextBreak = indexOrInfinity(s, '\n', from);
 
     return this.nextBreak;
+  }
+
+  private tooLarge(): Error {
+    const spot = this.header ? { record: this.position } : { what: 'the CSV header' };
+
+    return recordTooLarge(this.maxRecordBytes, { ...spot, line: this.line });
   }
 
   private unterminated(row: CsvRow): BodyParseError {

@@ -4,18 +4,22 @@
  * the elements of a top-level array, the rows of an Advanced Hunting response's `Results`, the
  * elements of an envelope's `records`, or any other top-level object; several top-level values may
  * follow one another. Working on bytes keeps multi-byte UTF-8 split across chunks intact: every
- * structural byte is ASCII and text is decoded only once a value is complete.
+ * structural byte is ASCII and text is decoded only once a value is complete. A value longer than the
+ * record limit is refused as soon as that many of its bytes arrived; the head of an envelope is one
+ * such value until its records array begins, then each element is measured on its own.
  */
 import { BodyParseError } from '../../common/domain.errors.js';
 import { bodyFault, describeByte, type JsonFault, locateJsonFault, placeWithin } from './json-fault.locator.js';
+import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from './record.limit.js';
 import {
+  NO_SCHEMA,
   RECORDS_KEY,
   RESULTS_KEY,
   SCHEMA_KEY,
   schemaColumns,
   shapeElement,
   shapeResultRow,
-  type Columns,
+  type SchemaColumns,
   type ShapedRecord,
 } from './record.shapes.js';
 import type { SourceRecord, TextPlace } from './record.types.js';
@@ -57,8 +61,11 @@ interface Capture {
   readonly watch: boolean;
 }
 
-export async function* readJsonRecords(body: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
-  const scanner = new JsonRecordScanner();
+export async function* readJsonRecords(
+  body: AsyncIterable<Buffer>,
+  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+): AsyncGenerator<SourceRecord[]> {
+  const scanner = new JsonRecordScanner(maxRecordBytes);
   for await (const chunk of body) {
     const records = scanner.feed(chunk);
     if (records.length > 0) yield records;
@@ -90,9 +97,11 @@ export class JsonRecordScanner {
   private envState = 0;
   private envKind: ArrayKind = 'records';
   private keyStart = 0;
-  private columns: Columns | undefined;
+  private columns: SchemaColumns = NO_SCHEMA;
   private position = 0;
   private out: SourceRecord[] = [];
+
+  constructor(private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES) {}
 
   feed(chunk: Buffer): SourceRecord[] {
     this.chunk = chunk;
@@ -137,7 +146,7 @@ export class JsonRecordScanner {
 
   private topStep(c: number, i: number): number {
     if (c !== LBRACKET) {
-      this.columns = undefined;
+      this.columns = NO_SCHEMA;
 
       return this.startValue(i, 'top', c === LBRACE, 'a JSON value');
     }
@@ -328,6 +337,7 @@ export class JsonRecordScanner {
 
   /** A top-level object turned out to be an envelope: stream its array from here on. */
   private enterEnvelope(i: number, cap: Capture): number {
+    if (this.base + i - cap.start > this.maxRecordBytes) throw this.tooLarge(cap);
     const head = this.envelopeHead(cap, i);
     this.columns = schemaColumns(head[SCHEMA_KEY]);
     this.cap = undefined;
@@ -353,6 +363,7 @@ export class JsonRecordScanner {
   }
 
   private finishCapture(cap: Capture, end: number): void {
+    if (end - cap.start > this.maxRecordBytes) throw this.tooLarge(cap);
     this.cap = undefined;
     this.inString = false;
     if (cap.role === 'key') this.objectFrame().key = this.parse(cap, end) as string;
@@ -410,6 +421,7 @@ export class JsonRecordScanner {
 
   private retain(): void {
     const keepFrom = this.cap ? this.cap.start : -1;
+    if (this.cap && this.base + this.chunk.length - keepFrom > this.maxRecordBytes) throw this.tooLarge(this.cap);
     if (keepFrom < 0) {
       this.pieces = [];
     } else if (keepFrom >= this.base) {
@@ -477,6 +489,14 @@ export class JsonRecordScanner {
     const fault = locateJsonFault(bytes) ?? { index: 0, what: 'invalid JSON value' };
 
     return bodyFault(fault, placeWithin(bytes, fault.index, cap.place));
+  }
+
+  /** Keys and members of an envelope beside its records array are not records but are measured alike. */
+  private tooLarge(cap: Capture): Error {
+    const member = cap.role === 'key' || cap.role === 'member';
+    const spot = member ? { what: 'an envelope member' } : { record: this.position };
+
+    return recordTooLarge(this.maxRecordBytes, { ...spot, line: cap.place.line });
   }
 
   private truncated(inside: string, started?: TextPlace): BodyParseError {

@@ -3,19 +3,25 @@
  * leading RS of RFC 7464 is dropped). Lines are split on Buffers with indexOf and decoded once whole,
  * so multi-byte characters split across chunks stay intact. Each line follows the record rules of
  * record.shapes.ts: an object is a record, an envelope or AH response yields its rows, an array its
- * elements.
+ * elements. A line longer than the record limit is refused as soon as that many bytes of it arrived.
  */
 import { BodyParseError } from '../../common/domain.errors.js';
 import { faultMessage, locateJsonFault, placeWithin } from './json-fault.locator.js';
+import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from './record.limit.js';
 import { isJsonObject, RECORDS_KEY, RESULTS_KEY, shapeValue, type ShapedRecord } from './record.shapes.js';
 import type { SourceRecord } from './record.types.js';
 import { NL } from './byte.codes.js';
 
 const CR = 0x0d;
 const RS = 0x1e;
+/** Bytes of a line that are not part of its record: a BOM (line 1), a JSON-seq RS and the CR of a CRLF. */
+const LINE_EXTRA_BYTES = 5;
 
-export async function* readNdjsonRecords(body: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord[]> {
-  const reader = new NdjsonLineReader();
+export async function* readNdjsonRecords(
+  body: AsyncIterable<Buffer>,
+  maxRecordBytes = DEFAULT_MAX_RECORD_BYTES,
+): AsyncGenerator<SourceRecord[]> {
+  const reader = new NdjsonLineReader(maxRecordBytes);
   for await (const chunk of body) {
     const records = reader.feed(chunk);
     if (records.length > 0) yield records;
@@ -29,11 +35,14 @@ export async function* readNdjsonRecords(body: AsyncIterable<Buffer>): AsyncGene
 export class NdjsonLineReader {
   /** Bytes of the unfinished line, split over earlier chunks. */
   private carry: Buffer[] = [];
+  private carryBytes = 0;
   /** Absolute byte offset where the unfinished line starts. */
   private lineOffset = 0;
   private line = 0;
   private position = 0;
   private out: SourceRecord[] = [];
+
+  constructor(private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES) {}
 
   feed(chunk: Buffer): SourceRecord[] {
     this.out = [];
@@ -42,7 +51,7 @@ export class NdjsonLineReader {
       this.completeLine(chunk, start, nl);
       start = nl + 1;
     }
-    if (start < chunk.length) this.carry.push(start === 0 ? chunk : chunk.subarray(start));
+    if (start < chunk.length) this.carryOver(start === 0 ? chunk : chunk.subarray(start));
 
     return this.out;
   }
@@ -52,6 +61,14 @@ export class NdjsonLineReader {
     if (this.carry.length > 0) this.completeLine(Buffer.alloc(0), 0, 0);
 
     return this.out;
+  }
+
+  /** Keeps the start of an unfinished line, refusing it once it is sure to pass the record limit. */
+  private carryOver(bytes: Buffer): void {
+    this.carryBytes += bytes.length;
+    if (this.carryBytes > this.maxRecordBytes + LINE_EXTRA_BYTES) throw this.tooLarge(this.line + 1);
+
+    this.carry.push(bytes);
   }
 
   private completeLine(chunk: Buffer, start: number, end: number): void {
@@ -64,6 +81,7 @@ export class NdjsonLineReader {
 
     const whole = Buffer.concat([...this.carry, chunk.subarray(start, end)]);
     this.carry = [];
+    this.carryBytes = 0;
     this.takeLine(whole, 0, whole.length);
     this.lineOffset += whole.length + 1;
   }
@@ -72,6 +90,7 @@ export class NdjsonLineReader {
     this.line++;
     const start = this.contentStart(buf, from, to);
     const end = to > start && buf[to - 1] === CR ? to - 1 : to;
+    if (end - start > this.maxRecordBytes) throw this.tooLarge(this.line);
     const text = buf.toString('utf8', start, end);
     if (isBlank(text)) return;
 
@@ -109,6 +128,10 @@ export class NdjsonLineReader {
     const record: SourceRecord = { position: this.position++, line, value: shaped.value };
     if (shaped.error !== undefined) record.error = shaped.error;
     this.out.push(record);
+  }
+
+  private tooLarge(line: number): Error {
+    return recordTooLarge(this.maxRecordBytes, { record: this.position, line });
   }
 
   private lineFault(bytes: Buffer, skipped: number): BodyParseError {

@@ -20,6 +20,8 @@ export const RECORDS_KEY = 'records';
 export const SCHEMA_KEY = 'Schema';
 
 export const MISSING_SCHEMA = 'a Results row is a list of values but no Schema with column names comes before Results';
+export const INVALID_SCHEMA =
+  'a Results row is a list of values but the Schema before Results is not an array of {Name, Type} objects';
 
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -75,19 +77,25 @@ function objectByLoop(names: readonly string[], values: readonly unknown[]): Jso
   return value;
 }
 
+/** The columns of a Schema, or why array rows cannot be read (no Schema, or not a list of names). */
+export type SchemaColumns = Columns | { readonly fault: string };
+
+export const NO_SCHEMA: SchemaColumns = { fault: MISSING_SCHEMA };
+
 /** Columns of an Advanced Hunting `Schema` (`[{"Name":"Timestamp","Type":"DateTime"}, ...]`). */
-export function schemaColumns(schema: unknown): Columns | undefined {
-  if (!Array.isArray(schema)) return undefined;
+export function schemaColumns(schema: unknown): SchemaColumns {
+  if (schema === undefined) return NO_SCHEMA;
+  if (!Array.isArray(schema)) return { fault: INVALID_SCHEMA };
 
   const names = schema.map((column: unknown) => (isJsonObject(column) ? column.Name : undefined));
 
-  return names.every((name): name is string => typeof name === 'string') ? columnsOf(names) : undefined;
+  return names.every((name): name is string => typeof name === 'string') ? columnsOf(names) : { fault: INVALID_SCHEMA };
 }
 
 /** A `Results` row: an object as is, or a list of values zipped with the Schema column names. */
-export function shapeResultRow(row: unknown, columns: Columns | undefined, fail: Fail): ShapedRecord {
+export function shapeResultRow(row: unknown, columns: SchemaColumns, fail: Fail): ShapedRecord {
   if (!Array.isArray(row)) return shapeElement(row);
-  if (!columns) fail(MISSING_SCHEMA);
+  if ('fault' in columns) fail(columns.fault);
 
   if (row.length !== columns.names.length) {
     return { value: {}, error: `row has ${row.length} values, Schema has ${columns.names.length} columns` };

@@ -49,9 +49,55 @@ describe('bodyFormatOf', () => {
       const attempt = () => bodyFormatOf(contentType);
 
       expect(attempt).toThrow(UnsupportedMediaTypeError);
-      expect(attempt).toThrow(/application\/json, text\/json, application\/x-ndjson.*text\/csv/);
+      expect(attempt).toThrow(/application\/json, text\/json, application\/x-ndjson.*text\/csv.*application\/xml/);
     },
   );
+
+  const NOT_XML = ['json', 'ndjson', 'csv'] as const;
+  const NOT_XML_TYPES = [
+    'application/json',
+    'text/json',
+    'application/x-ndjson',
+    'application/ndjson',
+    'application/jsonl',
+    'application/x-jsonlines',
+    'application/json-seq',
+    'text/csv',
+    'application/csv',
+  ];
+
+  it.each([
+    ['text/csv', 'csv'],
+    ['application/x-ndjson', 'ndjson'],
+    ['text/json; charset=utf-8', 'json'],
+  ])('maps %s to %s when that format is accepted', (contentType, format) => {
+    expect(bodyFormatOf(contentType, NOT_XML)).toBe(format);
+  });
+
+  it.each(['application/xml', 'text/xml; charset=utf-8', 'text/plain', undefined])(
+    'refuses %j when only json, ndjson and csv are accepted, listing only their types',
+    (contentType) => {
+      let caught: unknown;
+      try {
+        bodyFormatOf(contentType, NOT_XML);
+      } catch (error) {
+        caught = error;
+      }
+
+      expect(caught).toBeInstanceOf(UnsupportedMediaTypeError);
+      const { message, details } = caught as UnsupportedMediaTypeError;
+      expect(message).toMatch(new RegExp(`; send one of: ${NOT_XML_TYPES.join(', ')}$`));
+      expect(message).not.toMatch(/xml/i.test(contentType ?? '') ? /send one of:.*xml/ : /xml/);
+      expect(details).toEqual({ contentType: contentType ?? null, accepted: NOT_XML_TYPES });
+    },
+  );
+
+  it('refuses a known media type of a format not accepted, naming the type', () => {
+    const attempt = () => bodyFormatOf('text/csv', ['json']);
+
+    expect(attempt).toThrow(UnsupportedMediaTypeError);
+    expect(attempt).toThrow(/^content type "text\/csv" is not accepted; send one of: application\/json, text\/json$/);
+  });
 });
 
 describe('openBody', () => {

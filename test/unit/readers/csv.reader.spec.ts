@@ -48,7 +48,55 @@ describe('CSV reader', () => {
 
   it('reads a header only, or nothing, as no records', async () => {
     expect(await readAll([csv('a,b\n')], 'csv')).toEqual([]);
+    expect(await readAll([csv('a,b')], 'csv')).toEqual([]);
+    expect(await readAll([csv('a,b\r\n\r\n')], 'csv')).toEqual([]);
     expect(await readAll([csv('')], 'csv')).toEqual([]);
+  });
+
+  describe('a body that is really JSON', () => {
+    const JSON_BODIES = [
+      ['an array on one line', '[{"a":1},{"a":2}]'],
+      ['a pretty-printed object', '{\n  "a": 1,\n  "b": "x, y"\n}\n'],
+      ['an array after a BOM and spaces', '\uFEFF \t [\n{"a":1}]'],
+      ['an array after blank lines', '\r\n\n[{"a":1}]'],
+    ];
+
+    it.each(JSON_BODIES)('refuses %s, however it is cut', async (_, text) => {
+      const line = text.startsWith('\r\n\n') ? 3 : 1;
+      for (const [way, chunks] of chunkings(csv(text))) {
+        const error = await readError(chunks, 'csv');
+
+        expect(error, way).toBeInstanceOf(BodyParseError);
+        expect(error.message).toBe('the body looks like JSON, not CSV; send Content-Type application/json');
+        expect((error as BodyParseError).details).toEqual({ line });
+      }
+    });
+
+    it('says so before a one-line JSON body can pass the record limit', async () => {
+      const body = csv(JSON.stringify(Array.from({ length: 1000 }, (_, k) => ({ k }))));
+
+      const error = await readError(splitEvery(body, 64), 'csv', { maxRecordBytes: 100 });
+      expect(error).toBeInstanceOf(BodyParseError);
+      expect(error.message).toMatch(/looks like JSON/);
+    });
+
+    it('still reads a CSV whose header or rows hold brackets and braces elsewhere', async () => {
+      const records = await readAll([csv('a,[b]\n{x},[1]\n')], 'csv');
+
+      expect(records).toEqual([{ position: 0, line: 2, value: { a: '{x}', '[b]': '[1]' } }]);
+    });
+  });
+
+  // Its speed (linear, not quadratic, in the row length) is measured by bench/readers.bench.ts, not timed here.
+  it('reads a 4 MB row with a million line breaks sent in 512-byte chunks', async () => {
+    const row = `"${'x,\n'.repeat(1_300_000)}",y`;
+    const body = csv(`a,b\n${row}\n1,2\n`);
+    const records = await readAll(splitEvery(body, 512), 'csv');
+
+    expect(records.map((r) => [r.line, r.value.b])).toEqual([
+      [2, 'y'],
+      [1_300_003, '2'],
+    ]);
   });
 
   it('marks a row with the wrong field count as broken and goes on', async () => {

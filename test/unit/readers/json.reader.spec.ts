@@ -125,6 +125,30 @@ describe('JSON reader: Advanced Hunting responses and envelopes', () => {
     expect(await values(body)).toEqual([{ DeviceId: 'd1' }]);
   });
 
+  it.each([
+    ['a string', '"x"'],
+    ['null', 'null'],
+    ['an object', '{"Name":"a"}'],
+    ['an array of names', '["a"]'],
+    ['objects without a string Name', '[{"Name":"a"},{"Type":"String"}]'],
+  ])('refuses array rows when the Schema is %s, not an array of {Name, Type} objects', async (_, schema) => {
+    const body = json(`{"Schema":${schema},\n"Results":[{"a":1},\n  ["a"]]}`);
+    for (const chunks of [[body], splitEvery(body, 1)]) {
+      const error = await readError(chunks, 'json');
+
+      expect(error).toBeInstanceOf(BodyParseError);
+      expect(error.message).toBe(
+        'a Results row is a list of values but the Schema before Results is not an array of {Name, Type} objects' +
+          ' (row at line 3 column 3)',
+      );
+      expect((error as BodyParseError).details).toMatchObject({ line: 3, column: 3 });
+    }
+  });
+
+  it('reads object rows whatever the Schema is', async () => {
+    expect(await values('{"Schema":"x","Results":[{"a":1}]}')).toEqual([{ a: 1 }]);
+  });
+
   it('refuses array rows when Schema comes only after Results', async () => {
     const error = await readError([json(`{"Results":[["t1","d1",1]],"Schema":${AH_SCHEMA}}`)], 'json');
 

@@ -56,6 +56,16 @@ describe('NDJSON reader', () => {
     expect(error.message).toMatch(/^line 2: .*no Schema/);
   });
 
+  it('refuses an AH line with array rows whose Schema is not an array of {Name, Type} objects', async () => {
+    const error = await readError([ndjson('{"a":1}\n{"Schema":"x","Results":[["a"]]}\n')], 'ndjson');
+
+    expect(error).toBeInstanceOf(BodyParseError);
+    expect(error.message).toBe(
+      'line 2: a Results row is a list of values but the Schema before Results is not an array of {Name, Type} objects',
+    );
+    expect((error as BodyParseError).details).toEqual({ line: 2 });
+  });
+
   it('strips a BOM on the first line and a JSON-seq record separator', async () => {
     const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), ndjson('\x1e{"a":1}\n\x1e{"a":2}\n')]);
 

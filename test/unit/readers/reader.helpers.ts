@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { BodyFormat } from '../../../src/ingest/readers/body.reader.js';
-import { readRecords } from '../../../src/ingest/readers/record.reader.js';
+import { readRecords, type ReadRecordsOptions } from '../../../src/ingest/readers/record.reader.js';
 import type { SourceRecord } from '../../../src/ingest/readers/record.types.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -55,17 +55,26 @@ export function splitRandomly(body: Buffer, seed: number, max = 17): Buffer[] {
   return chunks;
 }
 
-export async function readAll(chunks: Buffer[], format: BodyFormat, batchSize = 1000): Promise<SourceRecord[]> {
+export async function readAll(
+  chunks: Buffer[],
+  format: BodyFormat,
+  opts: Partial<ReadRecordsOptions> = {},
+): Promise<SourceRecord[]> {
   const records: SourceRecord[] = [];
-  for await (const batch of readRecords(streamOf(chunks), format, { batchSize })) records.push(...batch);
+  const options = { batchSize: 1000, ...opts };
+  for await (const batch of readRecords(streamOf(chunks), format, options)) records.push(...batch);
 
   return records;
 }
 
 /** The error a read rejects with (fails the test when it does not reject). */
-export async function readError(chunks: Buffer[], format: BodyFormat): Promise<Error> {
+export async function readError(
+  chunks: Buffer[],
+  format: BodyFormat,
+  opts: Partial<ReadRecordsOptions> = {},
+): Promise<Error> {
   try {
-    await readAll(chunks, format);
+    await readAll(chunks, format, opts);
   } catch (error) {
     return error as Error;
   }
