@@ -1,4 +1,5 @@
 import { write as writeGexf } from 'graphology-gexf';
+import type { DirectedGraph } from 'graphology';
 
 import { InvalidInputError } from '../common/domain.errors.js';
 import type { DeviceGraph } from '../detection/graph.builder.js';
@@ -44,8 +45,14 @@ function toCytoscape(graph: DeviceGraph) {
   return { elements: { nodes, edges } };
 }
 
+/** GEXF's <meta> takes only creator, description and keywords; graph attributes go into the description. */
 function toGexf(graph: DeviceGraph): string {
-  return writeGexf(graph, {
+  const { deviceId, alertId, truncated } = graph.getAttributes();
+  const about = alertId ? `paths behind alert ${alertId} on device ${deviceId}` : `process graph of device ${deviceId}`;
+  const meta = graph.copy() as unknown as DirectedGraph<NodeAttributes, EdgeAttributes, Record<string, string>>;
+  meta.replaceAttributes({ creator: 'adws-injection-graph', description: truncated ? `${about} (truncated)` : about });
+
+  return writeGexf(meta, {
     version: '1.3',
     formatNode: (_key, attributes) => ({ label: nodeLabel(attributes), attributes: flatten(attributes) }),
     formatEdge: (_key, attributes) => ({ label: edgeLabel(attributes), attributes: flatten(attributes) }),

@@ -63,6 +63,8 @@ describe('graph endpoints', () => {
     expect(gexf.headers['content-type']).toMatch(/application\/gexf\+xml/);
     expect(gexf.text).toMatch(/^<\?xml/);
     expect(gexf.text.match(/<node /g)).toHaveLength(5);
+    expect(gexf.text).toContain('<description>process graph of device graph-1</description>');
+    expect(gexf.text).not.toContain('<deviceId>');
   });
 
   it('answers 404 for a device without such events and 400 for an unknown format', async () => {
