@@ -1,16 +1,15 @@
 import { EmptyAsAbsent, EnumField, IntField } from '../common/api-field.decorators.js';
 
-export const GRAPH_FORMATS = ['json', 'cytoscape', 'gexf'] as const;
-export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+import { GRAPH_EXPORT_FORMATS, type GraphExportFormat } from './graph.export.js';
 
 export class GraphQueryDto {
   @EmptyAsAbsent()
   @EnumField({
     description: "json: graphology's serialised graph (default); cytoscape: Cytoscape.js elements; gexf: GEXF 1.3 XML",
-    values: GRAPH_FORMATS,
+    values: GRAPH_EXPORT_FORMATS,
     optional: true,
   })
-  format?: GraphFormat;
+  format?: GraphExportFormat;
 
   @EmptyAsAbsent()
   @IntField({

@@ -7,8 +7,7 @@ import type { AlertCandidate } from '../detection/alert.types.js';
 import { buildDeviceGraph } from '../detection/graph.builder.js';
 import { EventRepository } from '../ingest/event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
-import type { GraphFormat } from './graph.dto.js';
-import { exportGraph } from './graph.export.js';
+import { exportGraph, type GraphExportFormat } from './graph.export.js';
 
 const DEFAULT_EVENT_LIMIT = 5000;
 
@@ -28,7 +27,7 @@ export class GraphService {
 
   async deviceGraph(
     deviceId: string,
-    format: GraphFormat = 'json',
+    format: GraphExportFormat = 'json',
     limit = DEFAULT_EVENT_LIMIT,
   ): Promise<RenderedGraph> {
     const { adwsPorts } = await this.rules.getSettings();
@@ -40,7 +39,7 @@ export class GraphService {
     return exportGraph(graph, format);
   }
 
-  async alertGraph(alertId: string, format: GraphFormat = 'json'): Promise<RenderedGraph> {
+  async alertGraph(alertId: string, format: GraphExportFormat = 'json'): Promise<RenderedGraph> {
     const alert = await this.alerts.get(alertId);
     const { adwsPorts } = await this.rules.getSettings();
     const ports = [...new Set([...adwsPorts, ...alert.connections.map((c) => c.remotePort)])];
