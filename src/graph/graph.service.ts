@@ -3,7 +3,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AlertService } from '../alerts/alert.service.js';
 import { NotFoundError } from '../common/domain.errors.js';
 import { alertSubgraph } from '../detection/adws-rule.detector.js';
-import type { AlertCandidate } from '../detection/alert.types.js';
 import { buildDeviceGraph } from '../detection/graph.builder.js';
 import { EventRepository } from '../ingest/event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
@@ -44,7 +43,7 @@ export class GraphService {
     const { adwsPorts } = await this.rules.getSettings();
     const ports = [...new Set([...adwsPorts, ...alert.connections.map((c) => c.remotePort)])];
     const events = await this.events.loadCorrelationEvents([alert.deviceId], ports);
-    const graph = alertSubgraph(buildDeviceGraph(alert.deviceId, events, ports), alert as unknown as AlertCandidate);
+    const graph = alertSubgraph(buildDeviceGraph(alert.deviceId, events, ports), alert);
 
     graph.setAttribute('alertId', alert.id);
     return exportGraph(graph, format);

@@ -52,7 +52,7 @@ export class IngestService {
     try {
       await this.stream(request, format, report, touched);
     } catch (error) {
-      await this.detection.detectDevices([...touched]);
+      await this.detectAfterFailure(touched);
       throw withAcceptedCounts(error, report);
     }
 
@@ -76,20 +76,34 @@ export class IngestService {
       maxBytes: this.config.ingestMaxBytes,
     });
     const receivedAt = new Date().toISOString();
-    const inFlight: Promise<void>[] = [];
+    const writes: Promise<void>[] = [];
+    let writeError: unknown = null;
+    const options = { batchSize: this.config.ingestBatchSize, maxRecordBytes: this.config.ingestMaxRecordBytes };
     try {
-      for await (const records of readRecords(body, format, {
-        batchSize: this.config.ingestBatchSize,
-        maxRecordBytes: this.config.ingestMaxRecordBytes,
-      })) {
+      for await (const records of readRecords(body, format, options)) {
+        if (writeError !== null) break;
         const batch = this.mapBatch(request.route, records, report);
-        if (inFlight.length >= this.config.ingestWriteConcurrency) await inFlight.shift();
-        inFlight.push(this.write(batch, receivedAt, report, touched));
+        if (writes.length >= this.config.ingestWriteConcurrency) await writes.shift();
+        // A rejection is kept, not left unhandled, while the loop waits on the body; it ends the ingest below.
+        writes.push(
+          this.write(batch, receivedAt, report, touched).catch((error: unknown) => void (writeError ??= error)),
+        );
       }
     } finally {
-      const settled = await Promise.allSettled(inFlight);
-      const failure = settled.find((s) => s.status === 'rejected');
-      if (failure) throw failure.reason;
+      await Promise.all(writes);
+    }
+    if (writeError !== null) throw writeError;
+  }
+
+  /** Stored batches of a failed ingest are still correlated; if that fails too, the pending marks retry it. */
+  private async detectAfterFailure(touched: Set<string>): Promise<void> {
+    try {
+      await this.detection.detectDevices([...touched]);
+    } catch (error) {
+      this.logger.failure('detection after a failed ingest failed; devices stay pending', {
+        deviceCount: touched.size,
+        error,
+      });
     }
   }
 

@@ -250,6 +250,11 @@ describe('hostile input never gets a 500', () => {
     ['a ReportId that is text', { ReportId: 'abc' }, 'ReportId'],
     ['a ReportId beyond 2^53 as a JSON number', { ReportId: 9007199254740993 }, 'ReportId'],
     ['a negative ReportId', { ReportId: -5 }, 'ReportId'],
+    [
+      'an integer beyond 2^53 in any column',
+      { InitiatingProcessFileSize: 12345678901234567891 },
+      'InitiatingProcessFileSize',
+    ],
     ['an unpaired surrogate', { FileName: 'a\ud800b' }, 'FileName'],
     ['a year 0000 Timestamp', { Timestamp: '0000-01-01T00:00:00Z' }, 'Timestamp'],
     [

@@ -111,11 +111,12 @@ interface Unstorable {
 }
 
 /**
- * The first value PostgreSQL's json/text types cannot hold: a NUL character, an unpaired UTF-16 surrogate
- * (`"\ud800"` parses in JavaScript but not as jsonb), or nesting deeper than MAX_NESTING.
+ * The first value that cannot be stored as received: a NUL character or an unpaired UTF-16 surrogate (PostgreSQL's
+ * text and jsonb refuse both), an integer that JSON parsing already rounded, or nesting deeper than MAX_NESTING.
  */
 function findUnstorable(value: unknown, path: string, depth: number): Unstorable | null {
   if (typeof value === 'string') return textProblem(value, path || '(record)');
+  if (typeof value === 'number') return numberProblem(value, path || '(record)');
   if (value === null || typeof value !== 'object') return null;
   if (depth >= MAX_NESTING) return { field: path || '(record)', message: `nested deeper than ${MAX_NESTING} levels` };
 
@@ -125,6 +126,16 @@ function findUnstorable(value: unknown, path: string, depth: number): Unstorable
     if (found !== null) return found;
   }
   return null;
+}
+
+/** An integer past 2^53 has already lost digits in JSON.parse: storing it would not be lossless. */
+function numberProblem(value: number, field: string): Unstorable | null {
+  if (!Number.isInteger(value) || Number.isSafeInteger(value)) return null;
+
+  return {
+    field,
+    message: `${field} is an integer beyond 2^53 that JSON numbers cannot carry exactly; send it as a string`,
+  };
 }
 
 function textProblem(text: string, field: string): Unstorable | null {
