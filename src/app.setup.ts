@@ -6,9 +6,10 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { AppModule } from './app.module.js';
-import { DomainExceptionFilter } from './common/domain-exception.filter.js';
+import { DomainExceptionFilter, replyWithError } from './common/domain-exception.filter.js';
+import { BodyParseError, PayloadTooLargeError } from './common/domain.errors.js';
 import { JsonLogger } from './common/json.logger.js';
-import { refuseNulInUrl, requestIdMiddleware, requestIdOf } from './common/request-id.middleware.js';
+import { refuseNulInUrl, requestIdMiddleware } from './common/request-id.middleware.js';
 import type { AppConfig } from './config/app.config.js';
 import type { Database } from './database/database.js';
 
@@ -59,17 +60,11 @@ function smallJsonBodies() {
 
     parse(req, res, (error?: unknown) => {
       if (!error) return next();
-      const status = (error as { status?: number }).status ?? 400;
-      const message =
-        status === 413
-          ? `JSON body exceeds the ${JSON_LIMIT} limit`
-          : `body is not valid JSON: ${(error as Error).message}`;
-      res.status(status).json({
-        statusCode: status,
-        error: status === 413 ? 'payload_too_large' : 'unparseable_body',
-        message,
-        requestId: requestIdOf(req),
-      });
+      const tooLarge = (error as { status?: number }).status === 413;
+      const failure = tooLarge
+        ? new PayloadTooLargeError(`JSON body exceeds the ${JSON_LIMIT} limit`)
+        : new BodyParseError(`body is not valid JSON: ${(error as Error).message}`);
+      replyWithError(req, res, failure);
     });
   };
 }

@@ -39,7 +39,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const body = this.toBody(exception, requestIdOf(request));
+    const body = errorBody(exception, requestIdOf(request));
 
     if (body.statusCode >= 500) {
       this.logger.failure('request failed', { requestId: body.requestId, path: request.path, error: exception });
@@ -51,32 +51,40 @@ export class DomainExceptionFilter implements ExceptionFilter {
 
     response.status(body.statusCode).json(body);
   }
+}
 
-  private toBody(exception: unknown, requestId: string): ErrorBody {
-    if (exception instanceof DomainError) {
-      const statusCode = STATUS_BY_ERROR.get(exception.constructor) ?? HttpStatus.BAD_REQUEST;
-      return { statusCode, error: exception.code, message: exception.message, details: exception.details, requestId };
-    }
-    if (exception instanceof HttpException) return this.fromHttpException(exception, requestId);
-
-    const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
-    return {
-      statusCode,
-      error: 'internal_error',
-      message: 'internal error; see the logs for this request id',
-      requestId,
-    };
+/** The reply for any error: domain errors by their class, Nest HTTP exceptions by status, anything else 500. */
+export function errorBody(exception: unknown, requestId: string): ErrorBody {
+  if (exception instanceof DomainError) {
+    const statusCode = STATUS_BY_ERROR.get(exception.constructor) ?? HttpStatus.BAD_REQUEST;
+    return { statusCode, error: exception.code, message: exception.message, details: exception.details, requestId };
   }
+  if (exception instanceof HttpException) return fromHttpException(exception, requestId);
 
-  private fromHttpException(exception: HttpException, requestId: string): ErrorBody {
-    const statusCode = exception.getStatus();
-    const reply = exception.getResponse();
-    const messages = typeof reply === 'object' && reply !== null ? (reply as { message?: unknown }).message : reply;
-    const message = Array.isArray(messages) ? messages.join('; ') : String(messages ?? exception.message);
-    const details = Array.isArray(messages) ? { violations: messages } : undefined;
+  const statusCode = HttpStatus.INTERNAL_SERVER_ERROR;
+  return {
+    statusCode,
+    error: 'internal_error',
+    message: 'internal error; see the logs for this request id',
+    requestId,
+  };
+}
 
-    return { statusCode, error: errorCodeForStatus(statusCode), message, details, requestId };
-  }
+/** For Express middleware, which runs before Nest and its filters: replies to `error` as the filter would. */
+export function replyWithError(req: Request, res: Response, error: unknown): void {
+  const body = errorBody(error, requestIdOf(req));
+
+  res.status(body.statusCode).json(body);
+}
+
+function fromHttpException(exception: HttpException, requestId: string): ErrorBody {
+  const statusCode = exception.getStatus();
+  const reply = exception.getResponse();
+  const messages = typeof reply === 'object' && reply !== null ? (reply as { message?: unknown }).message : reply;
+  const message = Array.isArray(messages) ? messages.join('; ') : String(messages ?? exception.message);
+  const details = Array.isArray(messages) ? { violations: messages } : undefined;
+
+  return { statusCode, error: errorCodeForStatus(statusCode), message, details, requestId };
 }
 
 function errorCodeForStatus(status: number): string {

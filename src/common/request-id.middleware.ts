@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
+import { replyWithError } from './domain-exception.filter.js';
+import { InvalidInputError } from './domain.errors.js';
+
 const REQUEST_ID = Symbol('requestId');
 const HEADER = 'x-request-id';
 const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -23,10 +26,6 @@ export function requestIdOf(req: Request): string {
 export function refuseNulInUrl(req: Request, res: Response, next: NextFunction): void {
   if (!/%00/i.test(req.originalUrl)) return next();
 
-  res.status(400).json({
-    statusCode: 400,
-    error: 'invalid_input',
-    message: 'the URL contains a NUL character (%00), which no identifier or filter can hold',
-    requestId: requestIdOf(req),
-  });
+  const message = 'the URL contains a NUL character (%00), which no identifier or filter can hold';
+  replyWithError(req, res, new InvalidInputError(message));
 }

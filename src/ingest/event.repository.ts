@@ -76,16 +76,16 @@ export class EventRepository {
     const unique = batches.reduce((sum, batch) => sum + batch.events.length, 0);
     if (unique === 0) return { inserted: 0, duplicates: events.length, touchedDevices: [] };
 
-    const outcomes = await this.db.transaction(async (tx) => {
+    const { inserted, touchedDevices } = await this.db.transaction(async (tx) => {
       const done: TableOutcome[] = [];
       for (const batch of batches) done.push(await this.insertTable(tx, batch.spec, batch.events, receivedAt));
-      await PendingDetectionRepository.mark(tx, distinctSorted(done), new Date().toISOString());
+      const touched = distinctSorted(done);
+      await PendingDetectionRepository.mark(tx, touched, new Date().toISOString());
 
-      return done;
+      return { inserted: done.reduce((sum, o) => sum + o.inserted, 0), touchedDevices: touched };
     });
-    const inserted = outcomes.reduce((sum, o) => sum + o.inserted, 0);
 
-    return { inserted, duplicates: events.length - inserted, touchedDevices: distinctSorted(outcomes) };
+    return { inserted, duplicates: events.length - inserted, touchedDevices };
   }
 
   async loadCorrelationEvents(

@@ -7,7 +7,7 @@ import { DetectionService } from '../detection/detection.service.js';
 import { EventTable } from '../vocabulary/graph.vocabulary.js';
 import type { CanonicalEvent, IngestReport, MapResult } from './event.types.js';
 import { EventRepository } from './event.repository.js';
-import { mapEventsRecord, mapMdeRow, mapStreamingRecord } from './mappers/mde.mapper.js';
+import { mapEventsRecord, mapTableRecord } from './mappers/mde.mapper.js';
 import { bodyFormatOf, openBody } from './readers/body.reader.js';
 import { readRecords } from './readers/record.reader.js';
 import type { SourceRecord } from './readers/record.types.js';
@@ -134,16 +134,7 @@ export class IngestService {
 }
 
 function mapFor(route: IngestRoute, record: SourceRecord): MapResult {
-  if (route === 'mixed') return mapEventsRecord(record);
-  if (!isEnvelope(record.value)) return mapMdeRow(record, route);
-
-  const result = mapStreamingRecord(record);
-  if (result.kind !== 'event' || result.event.table === route) return result;
-  return { kind: 'skipped', reason: `a ${result.event.table} record posted to the ${route} route` };
-}
-
-function isEnvelope(value: Record<string, unknown>): boolean {
-  return typeof value.category === 'string' && typeof value.properties === 'object' && value.properties !== null;
+  return route === 'mixed' ? mapEventsRecord(record) : mapTableRecord(record, route);
 }
 
 function countsOf(report: IngestReport) {

@@ -70,6 +70,18 @@ export function mapUnionRow(record: SourceRecord): MapResult {
   return mapRow(record.position, row, route.table, record.value);
 }
 
+/**
+ * What a table route calls for every record: a row of that table, or a streaming-API envelope, which is kept
+ * when its category is that table and skipped (with the reason) when it belongs to another.
+ */
+export function mapTableRecord(record: SourceRecord, table: EventTable): MapResult {
+  if (!isStreamingEnvelope(record.value)) return mapMdeRow(record, table);
+
+  const result = mapStreamingRecord(record);
+  if (result.kind !== 'event' || result.event.table === table) return result;
+  return { kind: 'skipped', reason: `a ${result.event.table} record posted to the ${table} route` };
+}
+
 /** What `/api/v1/events` calls for every record: streaming envelopes and plain union rows. */
 export function mapEventsRecord(record: SourceRecord): MapResult {
   return isStreamingEnvelope(record.value) ? mapStreamingRecord(record) : mapUnionRow(record);
