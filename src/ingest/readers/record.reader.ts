@@ -3,13 +3,14 @@
  * `batchSize`, in body order, positions continuous across batches; no record larger than
  * `maxRecordBytes` is read (PayloadTooLargeError).
  */
-import { InvalidInputError, UnsupportedMediaTypeError } from '../../common/domain.errors.js';
+import { InvalidInputError } from '../../common/domain.errors.js';
 import type { BodyFormat } from './body.reader.js';
 import { readCsvRecords } from './csv.reader.js';
 import { readJsonRecords } from './json.reader.js';
 import { readNdjsonRecords } from './ndjson.reader.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './record.limit.js';
 import type { SourceRecord } from './record.types.js';
+import { readXmlRecords } from './xml.reader.js';
 
 export { DEFAULT_MAX_RECORD_BYTES } from './record.limit.js';
 
@@ -21,20 +22,19 @@ export interface ReadRecordsOptions {
 
 type FormatReader = (body: AsyncIterable<Buffer>, maxRecordBytes: number) => AsyncGenerator<SourceRecord[]>;
 
-const READERS: Record<Exclude<BodyFormat, 'xml'>, FormatReader> = {
+const READERS: Record<BodyFormat, FormatReader> = {
   json: readJsonRecords,
   ndjson: readNdjsonRecords,
   csv: readCsvRecords,
+  xml: readXmlRecords,
 };
 
-/** Throws at once for a format no reader handles here (xml), or a batch size or record limit below 1. */
+/** Throws at once for a batch size or record limit below 1. */
 export function readRecords(
   body: AsyncIterable<Buffer>,
   format: BodyFormat,
   opts: ReadRecordsOptions,
 ): AsyncGenerator<SourceRecord[]> {
-  // TODO: Windows event XML (EVTX exports of Sysmon) needs a reader of its own; until one exists no route reads XML.
-  if (format === 'xml') throw new UnsupportedMediaTypeError('application/xml is not accepted on this route');
   const maxRecordBytes = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   checkPositive('batch size', opts.batchSize);
   checkPositive('record limit', maxRecordBytes);

@@ -2,13 +2,13 @@ import { gzipSync } from 'node:zlib';
 
 import { describe, expect, it } from 'vitest';
 
-import { InvalidInputError, UnsupportedMediaTypeError } from '../../../src/common/domain.errors.js';
+import { InvalidInputError } from '../../../src/common/domain.errors.js';
 import { bodyFormatOf, openBody } from '../../../src/ingest/readers/body.reader.js';
 import { readRecords } from '../../../src/ingest/readers/record.reader.js';
 import type { SourceRecord } from '../../../src/ingest/readers/record.types.js';
 import { splitEvery, streamOf } from './reader.helpers.js';
 
-async function batchesOf(body: Buffer, format: 'json' | 'ndjson' | 'csv', batchSize: number) {
+async function batchesOf(body: Buffer, format: 'json' | 'ndjson' | 'csv' | 'xml', batchSize: number) {
   const batches: SourceRecord[][] = [];
   for await (const batch of readRecords(streamOf(splitEvery(body, 5)), format, { batchSize })) batches.push(batch);
 
@@ -21,6 +21,7 @@ describe('readRecords', () => {
     json: Buffer.from(JSON.stringify(rows)),
     ndjson: Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n')),
     csv: Buffer.from(['n', ...rows.map((row) => String(row.n))].join('\n')),
+    xml: Buffer.from(rows.map((row) => `<Event><EventData><Data Name="n">${row.n}</Data></EventData></Event>`).join('')),
   };
 
   it.each(['json', 'ndjson', 'csv'] as const)('yields %s records in batches of up to batchSize', async (format) => {
@@ -36,10 +37,12 @@ describe('readRecords', () => {
     expect(await batchesOf(Buffer.alloc(0), 'json', 10)).toEqual([]);
   });
 
-  it('refuses xml at once: no route reads it yet', () => {
-    expect(() => readRecords(streamOf([]), 'xml', { batchSize: 10 })).toThrow(
-      new UnsupportedMediaTypeError('application/xml is not accepted on this route'),
-    );
+  it('yields xml events in batches of up to batchSize, keeping each element\'s text', async () => {
+    const batches = await batchesOf(bodies.xml, 'xml', 5);
+
+    expect(batches.map((batch) => batch.length)).toEqual([5, 5, 5, 5, 3]);
+    expect(batches.flat().map((r) => (r.value.EventData as { n: string }).n)).toEqual(rows.map((row) => String(row.n)));
+    expect(batches.flat()[7]!.text).toBe('<Event><EventData><Data Name="n">7</Data></EventData></Event>');
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses batch size %s', (batchSize) => {
