@@ -12,6 +12,7 @@
  * COPY fail the whole batch with a server error.
  */
 import { InvalidInputError } from '../common/domain.errors.js';
+import { ExactJson } from '../ingest/event.types.js';
 
 /** Marks a value that must be written as JSON whatever its type (a jsonb column holding a bare string). */
 export class JsonCell {
@@ -40,9 +41,16 @@ export function toCsvField(value: unknown, position = 0): string {
   if (typeof value === 'number') return numberField(value, position);
   if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (value instanceof Date) return quoteText(value.toISOString(), position);
-  if (value instanceof JsonCell) return quoteJson(JSON.stringify(value.value ?? null) ?? 'null', position);
+  if (value instanceof JsonCell) return quoteJson(jsonTextOf(value.value), position);
 
   return quoteJson(JSON.stringify(value) ?? 'null', position);
+}
+
+/** An ExactJson keeps its source text (jsonb reads its numbers exactly); anything else is serialised. */
+function jsonTextOf(value: unknown): string {
+  if (value instanceof ExactJson) return value.text;
+
+  return JSON.stringify(value ?? null) ?? 'null';
 }
 
 function quoteText(text: string, position: number): string {

@@ -250,11 +250,7 @@ describe('hostile input never gets a 500', () => {
     ['a ReportId that is text', { ReportId: 'abc' }, 'ReportId'],
     ['a ReportId beyond 2^53 as a JSON number', { ReportId: 9007199254740993 }, 'ReportId'],
     ['a negative ReportId', { ReportId: -5 }, 'ReportId'],
-    [
-      'an integer beyond 2^53 in any column',
-      { InitiatingProcessFileSize: 12345678901234567891 },
-      'InitiatingProcessFileSize',
-    ],
+    ['a DeviceId in the namespace of Sysmon hosts', { DeviceId: 'host:ws1.corp.local' }, 'DeviceId'],
     ['an unpaired surrogate', { FileName: 'a\ud800b' }, 'FileName'],
     ['a year 0000 Timestamp', { Timestamp: '0000-01-01T00:00:00Z' }, 'Timestamp'],
     [
@@ -276,6 +272,26 @@ describe('hostile input never gets a 500', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ received: 2, inserted: 1, rejected: 1 });
     expect(reply.body.errors[0]).toMatchObject({ record: 1, field });
+  });
+
+  it.each([
+    ['a JSON array', 'application/json', (rows: string[]) => `[${rows.join(',')}]`],
+    ['NDJSON', 'application/x-ndjson', (rows: string[]) => rows.join('\n')],
+  ])('stores an integer beyond 2^53 outside the typed columns with every digit (%s)', async (_name, type, body) => {
+    const row = JSON.stringify(injectionRow({ DeviceId: 'exact-digits', ReportId: 77 })).replace(
+      /}$/,
+      ',"InitiatingProcessFileSize":12345678901234567891,"Keywords":-9223372036854775808}',
+    );
+
+    const reply = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', type).send(body([row]));
+    const stored = await t.db.query<{ size: string; keywords: string }>(
+      `SELECT raw->>'InitiatingProcessFileSize' AS size, raw->>'Keywords' AS keywords
+       FROM device_events WHERE device_id = 'exact-digits'`,
+    );
+
+    expect(reply.body).toMatchObject({ rejected: 0 });
+    expect(reply.body.inserted + reply.body.duplicates).toBe(1);
+    expect(stored.rows).toEqual([{ size: '12345678901234567891', keywords: '-9223372036854775808' }]);
   });
 
   it('answers 4xx, not 500, for bodies that are not event batches at all', async () => {

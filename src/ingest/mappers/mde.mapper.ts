@@ -7,8 +7,13 @@
  * `remoteIp` / `localIp` are null for any value that does not look like an IPv4 or IPv6 address.
  */
 import { InvalidInputError } from '../../common/domain.errors.js';
-import { EventTable, MAX_DEVICE_ID_LENGTH } from '../../vocabulary/graph.vocabulary.js';
-import type { DeviceEvent, DeviceNetworkEvent, MapResult, RecordError } from '../event.types.js';
+import {
+  EventTable,
+  HOST_DEVICE_PREFIX,
+  isHostDeviceId,
+  MAX_DEVICE_ID_LENGTH,
+} from '../../vocabulary/graph.vocabulary.js';
+import type { DefenderEvent, DeviceEvent, DeviceNetworkEvent, MapResult, RecordError } from '../event.types.js';
 import type { SourceRecord } from '../readers/record.types.js';
 import { contentEventKey, reportEventKey } from './event-key.js';
 import { mdeTableName, routeUnionRow } from './mde.routing.js';
@@ -25,8 +30,11 @@ import {
   stripUnionSuffixes,
   type Row,
 } from './normalize.js';
+import { rawOfJsonRecord } from './unstorable.js';
 
 export type { SourceRecord };
+
+type DefenderMapResult = MapResult<DefenderEvent>;
 
 type CommonFields = Omit<
   DeviceEvent,
@@ -34,14 +42,14 @@ type CommonFields = Omit<
 >;
 
 /** A row of DeviceEvents or DeviceNetworkEvents, as the table route names it (no guessing from content). */
-export function mapMdeRow(record: SourceRecord, table: EventTable): MapResult {
+export function mapMdeRow(record: SourceRecord, table: EventTable): DefenderMapResult {
   if (record.error !== undefined) return rejected(record.position, null, record.error);
 
-  return mapRow(record.position, stripUnionSuffixes(record.value), table, record.value);
+  return mapRow(record, stripUnionSuffixes(record.value), table);
 }
 
 /** A Defender streaming-API (Event Hub) envelope `{time, tenantId, operationName, category, properties}`. */
-export function mapStreamingRecord(record: SourceRecord): MapResult {
+export function mapStreamingRecord(record: SourceRecord): DefenderMapResult {
   if (record.error !== undefined) return rejected(record.position, null, record.error);
   const envelope = record.value;
   const category = envelope.category;
@@ -57,24 +65,24 @@ export function mapStreamingRecord(record: SourceRecord): MapResult {
     return rejected(record.position, 'properties', message);
   }
 
-  return mapRow(record.position, stripUnionSuffixes(properties), table, envelope);
+  return mapRow(record, stripUnionSuffixes(properties), table);
 }
 
 /** A plain row of a `union` export: routed by a table column, else by its action type (see mde.routing.ts). */
-export function mapUnionRow(record: SourceRecord): MapResult {
+export function mapUnionRow(record: SourceRecord): DefenderMapResult {
   if (record.error !== undefined) return rejected(record.position, null, record.error);
   const row = stripUnionSuffixes(record.value);
   const route = routeUnionRow(row);
 
   if (route.table === null) return { kind: 'skipped', reason: route.reason };
-  return mapRow(record.position, row, route.table, record.value);
+  return mapRow(record, row, route.table);
 }
 
 /**
  * What a table route calls for every record: a row of that table, or a streaming-API envelope, which is kept
  * when its category is that table and skipped (with the reason) when it belongs to another.
  */
-export function mapTableRecord(record: SourceRecord, table: EventTable): MapResult {
+export function mapTableRecord(record: SourceRecord, table: EventTable): DefenderMapResult {
   if (!isStreamingEnvelope(record.value)) return mapMdeRow(record, table);
 
   const result = mapStreamingRecord(record);
@@ -83,7 +91,7 @@ export function mapTableRecord(record: SourceRecord, table: EventTable): MapResu
 }
 
 /** What `/api/v1/events` calls for every record: streaming envelopes and plain union rows. */
-export function mapEventsRecord(record: SourceRecord): MapResult {
+export function mapEventsRecord(record: SourceRecord): DefenderMapResult {
   return isStreamingEnvelope(record.value) ? mapStreamingRecord(record) : mapUnionRow(record);
 }
 
@@ -101,8 +109,10 @@ function isPlainObject(value: unknown): value is Row {
 /** Longest DeviceId and image names accepted: they are index keys, and a btree entry must stay under ~2.7 kB. */
 const MAX_FILE_NAME_LENGTH = 260;
 
-function mapRow(position: number, row: Row, table: EventTable, raw: unknown): MapResult {
-  const unstorable = findUnstorable(raw, '', 0);
+/** `row` is the Defender row inside the record (the record itself, or its `properties`); `raw` is the record. */
+function mapRow(record: SourceRecord, row: Row, table: EventTable): DefenderMapResult {
+  const position = record.position;
+  const { raw, unstorable } = rawOfJsonRecord(record);
   if (unstorable !== null) return rejected(position, unstorable.field, unstorable.message);
 
   try {
@@ -114,52 +124,7 @@ function mapRow(position: number, row: Row, table: EventTable, raw: unknown): Ma
   }
 }
 
-/** Deepest nesting of arrays and objects kept in `raw` (real Defender rows nest two or three levels). */
-const MAX_NESTING = 64;
-
-interface Unstorable {
-  field: string;
-  message: string;
-}
-
-/**
- * The first value that cannot be stored as received: a NUL character or an unpaired UTF-16 surrogate (PostgreSQL's
- * text and jsonb refuse both), an integer that JSON parsing already rounded, or nesting deeper than MAX_NESTING.
- */
-function findUnstorable(value: unknown, path: string, depth: number): Unstorable | null {
-  if (typeof value === 'string') return textProblem(value, path || '(record)');
-  if (typeof value === 'number') return numberProblem(value, path || '(record)');
-  if (value === null || typeof value !== 'object') return null;
-  if (depth >= MAX_NESTING) return { field: path || '(record)', message: `nested deeper than ${MAX_NESTING} levels` };
-
-  for (const [key, item] of Object.entries(value)) {
-    const itemPath = path ? `${path}.${key}` : key;
-    const found = textProblem(key, itemPath) ?? findUnstorable(item, itemPath, depth + 1);
-    if (found !== null) return found;
-  }
-  return null;
-}
-
-/** An integer past 2^53 has already lost digits in JSON.parse: storing it would not be lossless. */
-function numberProblem(value: number, field: string): Unstorable | null {
-  if (!Number.isInteger(value) || Number.isSafeInteger(value)) return null;
-
-  return {
-    field,
-    message: `${field} is an integer beyond 2^53 that JSON numbers cannot carry exactly; send it as a string`,
-  };
-}
-
-function textProblem(text: string, field: string): Unstorable | null {
-  if (text.includes('\u0000'))
-    return { field, message: `${field} contains a NUL character, which PostgreSQL cannot store` };
-  if (!(text as string & { isWellFormed(): boolean }).isWellFormed()) {
-    return { field, message: `${field} contains an unpaired UTF-16 surrogate, which is not valid Unicode` };
-  }
-  return null;
-}
-
-function rejected(position: number, field: string | null, message: string): MapResult {
+function rejected(position: number, field: string | null, message: string): DefenderMapResult {
   return { kind: 'rejected', error: { record: position, field, message } };
 }
 
@@ -212,6 +177,11 @@ function readCommonFields(row: Row): CommonFields {
   const deviceId = readRequiredString(row.DeviceId, 'DeviceId');
   if (deviceId.length > MAX_DEVICE_ID_LENGTH)
     throw fieldError('DeviceId', `DeviceId is longer than ${MAX_DEVICE_ID_LENGTH} characters`);
+  if (isHostDeviceId(deviceId))
+    throw fieldError(
+      'DeviceId',
+      `DeviceId must not start with "${HOST_DEVICE_PREFIX}": that prefix names Sysmon hosts`,
+    );
   const timestamp = parseTimestamp(row.Timestamp, 'Timestamp');
   if (timestamp === null) throw fieldError('Timestamp', 'Timestamp is required');
   const actionType = readRequiredString(row.ActionType, 'ActionType');

@@ -10,6 +10,7 @@
  */
 import { BodyParseError } from '../../common/domain.errors.js';
 import { bodyFault, describeByte, type JsonFault, locateJsonFault, placeWithin } from './json-fault.locator.js';
+import { exactTextOf } from './exact-json.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from './record.limit.js';
 import {
   NO_SCHEMA,
@@ -99,6 +100,8 @@ export class JsonRecordScanner {
   private keyStart = 0;
   private columns: SchemaColumns = NO_SCHEMA;
   private position = 0;
+  /** Text of the value parsed last, for exactTextOf. */
+  private lastText = '';
   private out: SourceRecord[] = [];
 
   constructor(private readonly maxRecordBytes = DEFAULT_MAX_RECORD_BYTES) {}
@@ -369,12 +372,12 @@ export class JsonRecordScanner {
     if (cap.role === 'key') this.objectFrame().key = this.parse(cap, end) as string;
     else if (cap.role === 'member') this.takeMember(cap, end);
     else if (cap.role === 'element') this.emit(this.element(cap, end), cap.place.line);
-    else this.emit(shapeElement(this.parse(cap, end)), cap.place.line);
+    else this.emit(this.withExactText(shapeElement(this.parse(cap, end))), cap.place.line);
   }
 
   private element(cap: Capture, end: number): ShapedRecord {
     const value = this.parse(cap, end);
-    if (this.arrayFrame().kind !== 'results') return shapeElement(value);
+    if (this.arrayFrame().kind !== 'results') return this.withExactText(shapeElement(value));
 
     return shapeResultRow(value, this.columns, (message) => {
       throw new BodyParseError(`${message} (row at line ${cap.place.line} column ${cap.place.column})`, {
@@ -390,15 +393,24 @@ export class JsonRecordScanner {
 
   private parse(cap: Capture, end: number): unknown {
     try {
-      return JSON.parse(this.extract(cap.start, end));
+      this.lastText = this.extract(cap.start, end);
+      return JSON.parse(this.lastText);
     } catch {
       throw this.captureFault(cap, end);
     }
   }
 
-  private emit(shaped: ShapedRecord, line: number): void {
+  /** A record parsed whole from the last text keeps that text when parsing rounded an integer in it. */
+  private withExactText(shaped: ShapedRecord): ShapedRecord & { text?: string } {
+    const text = shaped.error === undefined ? exactTextOf(shaped.value, this.lastText) : undefined;
+
+    return text === undefined ? shaped : { ...shaped, text };
+  }
+
+  private emit(shaped: ShapedRecord & { text?: string }, line: number): void {
     const record: SourceRecord = { position: this.position++, line, value: shaped.value };
     if (shaped.error !== undefined) record.error = shaped.error;
+    if (shaped.text !== undefined) record.text = shaped.text;
     this.out.push(record);
   }
 

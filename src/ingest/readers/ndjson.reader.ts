@@ -7,6 +7,7 @@
  */
 import { BodyParseError } from '../../common/domain.errors.js';
 import { faultMessage, locateJsonFault, placeWithin } from './json-fault.locator.js';
+import { exactTextOf } from './exact-json.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from './record.limit.js';
 import { isJsonObject, RECORDS_KEY, RESULTS_KEY, shapeValue, type ShapedRecord } from './record.shapes.js';
 import type { SourceRecord } from './record.types.js';
@@ -100,7 +101,7 @@ export class NdjsonLineReader {
     } catch {
       throw this.lineFault(buf.subarray(start, end), start - from);
     }
-    this.emit(value);
+    this.emit(value, text);
   }
 
   /** Skips a BOM on line 1 and a JSON-seq record separator. */
@@ -110,10 +111,13 @@ export class NdjsonLineReader {
     return start < to && buf[start] === RS ? start + 1 : start;
   }
 
-  private emit(value: unknown): void {
+  private emit(value: unknown, text: string): void {
     const line = this.line;
     if (isJsonObject(value) && !Array.isArray(value[RECORDS_KEY]) && !Array.isArray(value[RESULTS_KEY])) {
-      this.out.push({ position: this.position++, line, value });
+      const record: SourceRecord = { position: this.position++, line, value };
+      const exact = exactTextOf(value, text);
+      if (exact !== undefined) record.text = exact;
+      this.out.push(record);
 
       return;
     }

@@ -5,6 +5,11 @@ export interface SourceRecord {
   /** 1-based line where the record starts, where the format has lines. */
   line?: number;
   value: Record<string, unknown>;
+  /**
+   * The record's source text, where the parsed value cannot be stored losslessly: an XML element, or a JSON
+   * record holding an integer beyond 2^53 that parsing rounded (see exact-json.ts).
+   */
+  text?: string;
   /** Set when this one record is broken (its `value` is then `{}`) but the rest of the body can go on. */
   error?: string;
 }
