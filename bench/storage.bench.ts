@@ -15,7 +15,7 @@ import { runMigrations } from '../src/database/migrator.js';
 import { PgDatabase } from '../src/database/pg.database.js';
 import { PgliteDatabase } from '../src/database/pglite.database.js';
 import { EventRepository, type InsertStrategy } from '../src/ingest/event.repository.js';
-import type { CanonicalEvent, DeviceEvent, DeviceNetworkEvent } from '../src/ingest/event.types.js';
+import type { DefenderEvent, DeviceEvent, DeviceNetworkEvent } from '../src/ingest/event.types.js';
 import { INJECTION_ACTION_TYPES } from '../src/vocabulary/graph.vocabulary.js';
 import { canonicalTime, deviceEvent, networkEvent } from '../test/support/event.factory.js';
 
@@ -28,7 +28,7 @@ const PLAIN = { device: 'plain_device_events', network: 'plain_device_network_ev
 const TEMPLATES = 1_000;
 
 /** Event number `i`, the same every time: half device events, half network events, ~30-column raw rows. */
-function templateAt(i: number): CanonicalEvent {
+function templateAt(i: number): DefenderEvent {
   const deviceId = `device-${i % DEVICES}`;
   if (i % 2 === 0) {
     const actionType = i % 20 === 0 ? INJECTION_ACTION_TYPES[(i / 20) % 8] : 'ProcessCreated';
@@ -45,9 +45,9 @@ function templateAt(i: number): CanonicalEvent {
  * All batches up front, so no run pays for building events; events share the raw objects of 1,000
  * templates (every row's raw is still serialised on its own by the CSV writer).
  */
-function allBatches(): CanonicalEvent[][] {
+function allBatches(): DefenderEvent[][] {
   const templates = Array.from({ length: TEMPLATES }, (_, i) => templateAt(i));
-  const batches: CanonicalEvent[][] = [];
+  const batches: DefenderEvent[][] = [];
   for (let start = 0; start < TOTAL; start += BATCH) {
     batches.push(Array.from({ length: Math.min(BATCH, TOTAL - start) }, (_, k) => withIdentity(templates, start + k)));
   }
@@ -55,7 +55,7 @@ function allBatches(): CanonicalEvent[][] {
   return batches;
 }
 
-function withIdentity(templates: CanonicalEvent[], i: number): CanonicalEvent {
+function withIdentity(templates: DefenderEvent[], i: number): DefenderEvent {
   const timestamp = canonicalTime(i);
   const template = templates[i % TEMPLATES];
   const deviceId = `device-${i % DEVICES}`;
@@ -64,7 +64,7 @@ function withIdentity(templates: CanonicalEvent[], i: number): CanonicalEvent {
 }
 
 /** The plain COPY: CSV built exactly as insertEvents builds it, no dedupe, no keys, no transaction. */
-async function plainCopy(db: Database, events: CanonicalEvent[]): Promise<void> {
+async function plainCopy(db: Database, events: DefenderEvent[]): Promise<void> {
   const device = events.filter((e): e is DeviceEvent => e.table === DEVICE_EVENTS.table);
   const network = events.filter((e): e is DeviceNetworkEvent => e.table === DEVICE_NETWORK_EVENTS.table);
   const deviceCsv = device.map((e) => toCsvLine(DEVICE_EVENTS.toValues(e, RECEIVED_AT))).join('');
@@ -73,10 +73,10 @@ async function plainCopy(db: Database, events: CanonicalEvent[]): Promise<void> 
   await db.copyCsv(PLAIN.network, DEVICE_NETWORK_EVENTS.columns, networkCsv);
 }
 
-type Writer = (events: CanonicalEvent[]) => Promise<unknown>;
+type Writer = (events: DefenderEvent[]) => Promise<unknown>;
 
 /** Runs every batch through `write` on `lanes` concurrent lanes; returns rows/s over the wall time. */
-async function measure(batches: CanonicalEvent[][], write: Writer, lanes: number): Promise<number> {
+async function measure(batches: DefenderEvent[][], write: Writer, lanes: number): Promise<number> {
   const lane = async (offset: number) => {
     for (let b = offset; b < batches.length; b += lanes) await write(batches[b]);
   };

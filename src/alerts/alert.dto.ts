@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { EmptyAsAbsent, EnumField, IntField, IsoTimeField, TextField } from '../common/api-field.decorators.js';
-import { MAX_DEVICE_ID_LENGTH } from '../vocabulary/graph.vocabulary.js';
+import { EventTable, MAX_DEVICE_ID_LENGTH } from '../vocabulary/graph.vocabulary.js';
 import { ALERT_STATUSES, type AlertStatus } from './alert.model.js';
 
 export class AlertQueryDto {
@@ -60,7 +60,7 @@ export class MitreDto {
 }
 
 export class EvidenceRefDto {
-  @ApiProperty({ enum: ['DeviceEvents', 'DeviceNetworkEvents'] }) table: string;
+  @ApiProperty({ enum: Object.values(EventTable) }) table: string;
   @ApiProperty() deviceId: string;
   @ApiProperty({ description: 'r:<timestamp>:<ReportId>, or h:<sha256> for rows without a ReportId' }) eventKey: string;
 }

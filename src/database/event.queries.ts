@@ -4,7 +4,11 @@
  * match the partial indexes of migrations/0001_events.sql; the predicates here must stay identical to
  * theirs (a test checks that the indexes are usable).
  */
-import { ADWS_CONNECTION_ACTION_TYPE, INJECTION_ACTION_TYPES } from '../vocabulary/graph.vocabulary.js';
+import {
+  ADWS_CONNECTION_ACTION_TYPE,
+  HOST_DEVICE_PREFIX,
+  INJECTION_ACTION_TYPES,
+} from '../vocabulary/graph.vocabulary.js';
 import { DEVICE_EVENTS, DEVICE_NETWORK_EVENTS, type EventTableSpec } from './event.tables.js';
 import type { CanonicalEvent } from '../ingest/event.types.js';
 
@@ -106,3 +110,25 @@ SELECT ${columns} FROM ${stagingTableOf(spec)} ORDER BY ord
 ON CONFLICT (device_id, event_key) DO NOTHING
 RETURNING device_id, action_type`;
 }
+
+/**
+ * $1 device ids, $2 lower-cased names (pairs sorted). Returns the devices that gained a name a Sysmon host already
+ * has events under: that host's events now join the device's graph.
+ */
+export const INSERT_DEVICE_NAMES = `
+WITH added AS (
+  INSERT INTO device_names (device_id, name_lower)
+  SELECT * FROM unnest($1::text[], $2::text[])
+  ON CONFLICT DO NOTHING
+  RETURNING device_id, name_lower
+)
+SELECT DISTINCT a.device_id FROM added a
+WHERE EXISTS (SELECT 1 FROM sysmon_events s WHERE s.device_id = '${HOST_DEVICE_PREFIX}' || a.name_lower)`;
+
+/** $1 device ids, $2 pids (pairs): injections into those processes, whatever their connections. */
+export const SELECT_INJECTIONS_INTO = `
+SELECT ${selectList(DE, 'e')}
+FROM unnest($1::text[], $2::bigint[]) AS p(device_id, process_id)
+JOIN device_events e ON e.device_id = p.device_id AND e.process_id = p.process_id
+WHERE ${isInjection('e')} AND e.file_name <> ''
+ORDER BY e.device_id, e."timestamp", e.event_key`;

@@ -3,7 +3,14 @@
  * values of an event and the canonical event of a selected row. Rows come back with `raw: null`; the raw
  * record is fetched separately (`raw::text`) only when a caller asks for it.
  */
-import type { CanonicalEvent, DeviceEvent, DeviceNetworkEvent } from '../ingest/event.types.js';
+import {
+  type SysmonEventId,
+  type CanonicalEvent,
+  type DefenderEvent,
+  type DeviceEvent,
+  type DeviceNetworkEvent,
+  type SysmonEvent,
+} from '../ingest/event.types.js';
 import {
   ADWS_CONNECTION_ACTION_TYPE,
   canonicalInjectionActionType,
@@ -97,18 +104,113 @@ export const DEVICE_NETWORK_EVENTS: EventTableSpec<DeviceNetworkEvent> = {
   mattersToDetection: (actionType) => actionType === ADWS_CONNECTION_ACTION_TYPE,
 };
 
-export function specOf(table: EventTable): EventTableSpec<CanonicalEvent> {
-  const spec = table === EventTable.DeviceEvents ? DEVICE_EVENTS : DEVICE_NETWORK_EVENTS;
+const SYSMON_HEAD = ['device_id', 'event_key', 'timestamp_text', 'device_name', 'event_id', 'action_type'] as const;
+const SYSMON_BODY = [
+  'record_id',
+  'process_guid',
+  'process_id',
+  'image',
+  'parent_process_guid',
+  'parent_process_id',
+  'parent_image',
+  'target_process_guid',
+  'target_process_id',
+  'target_image',
+  'initiated',
+  'protocol',
+  'source_ip',
+  'source_port',
+  'destination_ip',
+  'destination_port',
+  'granted_access',
+] as const;
 
-  return spec as EventTableSpec<CanonicalEvent>;
+/** Sysmon events whose arrival can change a detection result: creates (names, GUIDs), connections, threads. */
+const SYSMON_DETECTION_TYPES: ReadonlySet<string> = new Set(['ProcessCreate', 'NetworkConnect', 'CreateRemoteThread']);
+
+export const SYSMON_EVENTS: EventTableSpec<SysmonEvent> = {
+  table: EventTable.SysmonEvents,
+  sqlTable: 'sysmon_events',
+  columns: ['timestamp', ...SYSMON_HEAD, ...SYSMON_BODY, ...TAIL],
+  readColumns: [...SYSMON_HEAD, ...SYSMON_BODY],
+  toValues: (e, receivedAt) => [
+    e.timestamp,
+    e.deviceId,
+    e.eventKey,
+    e.timestamp,
+    e.deviceName,
+    e.eventId,
+    e.actionType,
+    e.recordId,
+    e.processGuid,
+    e.processId,
+    e.image,
+    e.parentProcessGuid,
+    e.parentProcessId,
+    e.parentImage,
+    e.targetProcessGuid,
+    e.targetProcessId,
+    e.targetImage,
+    e.initiated,
+    e.protocol,
+    e.sourceIp,
+    e.sourcePort,
+    e.destinationIp,
+    e.destinationPort,
+    e.grantedAccess,
+    new JsonCell(e.raw),
+    receivedAt,
+  ],
+  fromRow: (row) => ({
+    table: EventTable.SysmonEvents,
+    eventKey: String(row.event_key),
+    deviceId: String(row.device_id),
+    deviceName: String(row.device_name),
+    timestamp: String(row.timestamp_text),
+    eventId: Number(row.event_id) as SysmonEventId,
+    actionType: String(row.action_type),
+    recordId: text(row.record_id),
+    processGuid: text(row.process_guid),
+    processId: integer(row.process_id),
+    image: text(row.image),
+    parentProcessGuid: text(row.parent_process_guid),
+    parentProcessId: integer(row.parent_process_id),
+    parentImage: text(row.parent_image),
+    targetProcessGuid: text(row.target_process_guid),
+    targetProcessId: integer(row.target_process_id),
+    targetImage: text(row.target_image),
+    initiated: bool(row.initiated),
+    protocol: text(row.protocol),
+    sourceIp: text(row.source_ip),
+    sourcePort: integer(row.source_port),
+    destinationIp: text(row.destination_ip),
+    destinationPort: integer(row.destination_port),
+    grantedAccess: text(row.granted_access),
+    raw: null,
+  }),
+  mattersToDetection: (actionType) => SYSMON_DETECTION_TYPES.has(actionType),
+};
+
+/** Every event table, in the order writers take row locks. */
+export const EVENT_TABLE_SPECS: readonly EventTableSpec<CanonicalEvent>[] = [
+  DEVICE_EVENTS,
+  DEVICE_NETWORK_EVENTS,
+  SYSMON_EVENTS,
+] as unknown as EventTableSpec<CanonicalEvent>[];
+
+export function specOf(table: EventTable): EventTableSpec<CanonicalEvent> {
+  const spec = EVENT_TABLE_SPECS.find((s) => s.table === table);
+  if (!spec) throw new Error(`no SQL table for events of ${table}`);
+
+  return spec;
 }
 
 /** `timestamp` (timestamptz) and `timestamp_text` both come from the canonical time. */
-function headValues(e: CanonicalEvent): unknown[] {
+function headValues(e: DefenderEvent): unknown[] {
   return [e.timestamp, e.deviceId, e.eventKey, e.timestamp, e.deviceName, e.reportId, e.actionType];
 }
 
-function initiatorValues(e: CanonicalEvent): unknown[] {
+function initiatorValues(e: DefenderEvent): unknown[] {
   return [
     e.initiatingProcessId,
     e.initiatingProcessFileName,
@@ -119,7 +221,7 @@ function initiatorValues(e: CanonicalEvent): unknown[] {
   ];
 }
 
-function baseFromRow(row: Row): Omit<CanonicalEvent, 'table'> {
+function baseFromRow(row: Row): Omit<DefenderEvent, 'table'> {
   return {
     eventKey: String(row.event_key),
     deviceId: String(row.device_id),
@@ -139,6 +241,10 @@ function baseFromRow(row: Row): Omit<CanonicalEvent, 'table'> {
 
 function text(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
+}
+
+function bool(value: unknown): boolean | null {
+  return value === null || value === undefined ? null : value === true || value === 't' || value === 'true';
 }
 
 /** `bigint` columns arrive as strings from `pg` and as numbers or bigints from PGlite. */

@@ -18,12 +18,13 @@ import { toCsvLine } from '../database/csv.js';
 import {
   DEVICE_EVENTS,
   DEVICE_NETWORK_EVENTS,
+  EVENT_TABLE_SPECS,
   specOf,
   type EventTableSpec,
   type Row,
 } from '../database/event.tables.js';
 import * as Q from '../database/event.queries.js';
-import { EventTable, type EvidenceRef } from '../vocabulary/graph.vocabulary.js';
+import { EventTable, hostNameKey, type EvidenceRef } from '../vocabulary/graph.vocabulary.js';
 import type { CanonicalEvent, DeviceEvent, DeviceNetworkEvent } from './event.types.js';
 
 export interface InsertOutcome {
@@ -55,8 +56,6 @@ interface TableOutcome {
 }
 
 const UNIQUE_VIOLATION = '23505';
-const anySpec = (spec: EventTableSpec<DeviceEvent> | EventTableSpec<DeviceNetworkEvent>) =>
-  spec as unknown as EventTableSpec<CanonicalEvent>;
 
 export class EventRepository {
   /** Tables whose last batch held stored keys: their next batch goes straight to staging (re-posts come in runs). */
@@ -79,7 +78,8 @@ export class EventRepository {
     const { inserted, touchedDevices } = await this.db.transaction(async (tx) => {
       const done: TableOutcome[] = [];
       for (const batch of batches) done.push(await this.insertTable(tx, batch.spec, batch.events, receivedAt));
-      const touched = distinctSorted(done);
+      const named = await recordDeviceNames(tx, events);
+      const touched = distinctSorted([...done, { inserted: 0, touched: named }]);
       await PendingDetectionRepository.mark(tx, touched, new Date().toISOString());
 
       return { inserted: done.reduce((sum, o) => sum + o.inserted, 0), touchedDevices: touched };
@@ -102,6 +102,15 @@ export class EventRepository {
       injections: injections.rows.map(DEVICE_EVENTS.fromRow),
       connections: connections.rows.map(DEVICE_NETWORK_EVENTS.fromRow),
     };
+  }
+
+  /** Injections (the eight action types) into the given (device, pid) processes, whatever their connections. */
+  async injectionsInto(pairs: readonly (readonly [string, number])[]): Promise<DeviceEvent[]> {
+    if (pairs.length === 0) return [];
+
+    const params = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
+    const result = await this.db.query<Row>(Q.SELECT_INJECTIONS_INTO, params);
+    return result.rows.map(DEVICE_EVENTS.fromRow);
   }
 
   async loadDeviceGraphEvents(
@@ -131,7 +140,7 @@ export class EventRepository {
   /** The stored raw records of the given events, in the order asked; unknown references are left out. */
   async getRawEvents(refs: EvidenceRef[]): Promise<RawEvent[]> {
     const found = new Map<string, RawEvent>();
-    for (const table of [EventTable.DeviceEvents, EventTable.DeviceNetworkEvents]) {
+    for (const table of Object.values(EventTable)) {
       const wanted = refs.filter((ref) => ref.table === table);
       if (wanted.length > 0) for (const raw of await this.loadRaw(table, wanted)) found.set(refKey(raw), raw);
     }
@@ -212,10 +221,7 @@ async function insertThroughStaging(
 }
 
 function dedupeAndSort(events: CanonicalEvent[]) {
-  const byTable = new Map<EventTable, Map<string, CanonicalEvent>>([
-    [EventTable.DeviceEvents, new Map()],
-    [EventTable.DeviceNetworkEvents, new Map()],
-  ]);
+  const byTable = new Map<EventTable, Map<string, CanonicalEvent>>(EVENT_TABLE_SPECS.map((s) => [s.table, new Map()]));
   for (const event of events) {
     const seen = byTable.get(event.table);
     if (!seen) throw new InvalidInputError('event of an unknown table', { table: event.table });
@@ -224,10 +230,7 @@ function dedupeAndSort(events: CanonicalEvent[]) {
     if (!seen.has(key)) seen.set(key, event);
   }
 
-  return [DEVICE_EVENTS, DEVICE_NETWORK_EVENTS].map((spec) => ({
-    spec: anySpec(spec),
-    events: [...byTable.get(spec.table)!.values()].sort(byStorageKey),
-  }));
+  return EVENT_TABLE_SPECS.map((spec) => ({ spec, events: [...byTable.get(spec.table)!.values()].sort(byStorageKey) }));
 }
 
 /** The one row-lock order every writer follows (see the module comment). */
@@ -244,6 +247,30 @@ function relevantDevices(spec: EventTableSpec<CanonicalEvent>, events: Canonical
 
 function distinctSorted(outcomes: TableOutcome[]): string[] {
   return [...new Set(outcomes.flatMap((o) => o.touched))].sort();
+}
+
+/**
+ * Remembers the lower-cased DeviceName of every Defender device in the batch. A device that gained the name of a
+ * Sysmon host with stored events is returned as touched: that host's events now belong to its graph.
+ */
+async function recordDeviceNames(tx: Queryable, events: CanonicalEvent[]): Promise<string[]> {
+  const pairs = new Map<string, [string, string]>();
+  for (const event of events) {
+    if (event.table === EventTable.SysmonEvents || !event.deviceName) continue;
+    const name = hostNameKey(event.deviceName);
+    pairs.set(`${event.deviceId}\u0000${name}`, [event.deviceId, name]);
+  }
+  if (pairs.size === 0) return [];
+
+  const sorted = [...pairs.values()].sort((a, b) => compareText(a[0], b[0]) || compareText(a[1], b[1]));
+  const params = [sorted.map((p) => p[0]), sorted.map((p) => p[1])];
+  const result = await tx.query<{ device_id: string }>(Q.INSERT_DEVICE_NAMES, params);
+
+  return result.rows.map((row) => row.device_id);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function refKey(ref: EvidenceRef): string {

@@ -8,12 +8,13 @@ import { EventTable } from '../vocabulary/graph.vocabulary.js';
 import type { CanonicalEvent, IngestReport, MapResult } from './event.types.js';
 import { EventRepository } from './event.repository.js';
 import { mapEventsRecord, mapTableRecord } from './mappers/mde.mapper.js';
-import { bodyFormatOf, openBody } from './readers/body.reader.js';
+import { mapSysmonRecord } from './mappers/sysmon.mapper.js';
+import { bodyFormatOf, openBody, type BodyFormat } from './readers/body.reader.js';
 import { readRecords } from './readers/record.reader.js';
 import type { SourceRecord } from './readers/record.types.js';
 
-/** Where a body was posted: one Defender table, or the mixed route that routes each record itself. */
-export type IngestRoute = EventTable | 'mixed';
+/** Where a body was posted: one Defender table, the mixed Defender route, or the Sysmon route. */
+export type IngestRoute = typeof EventTable.DeviceEvents | typeof EventTable.DeviceNetworkEvents | 'mixed' | 'sysmon';
 
 export interface IngestRequest {
   route: IngestRoute;
@@ -23,8 +24,9 @@ export interface IngestRequest {
 }
 
 /** What the Defender routes read; XML is for Windows event exports, which they do not take. */
-const DEFENDER_FORMATS = ['json', 'ndjson', 'csv'] as const;
-type DefenderFormat = (typeof DEFENDER_FORMATS)[number];
+const DEFENDER_FORMATS: readonly BodyFormat[] = ['json', 'ndjson', 'csv'];
+/** What the Sysmon route reads: shipper JSON (flat or ECS) and Windows event XML; Sysmon has no CSV export. */
+const SYSMON_FORMATS: readonly BodyFormat[] = ['json', 'ndjson', 'xml'];
 
 /** Record errors listed in one reply; `rejected` always counts them all. */
 const MAX_LISTED_ERRORS = 1000;
@@ -45,7 +47,7 @@ export class IngestService {
 
   async ingest(request: IngestRequest): Promise<IngestReport> {
     const started = performance.now();
-    const format = bodyFormatOf(request.contentType, DEFENDER_FORMATS) as DefenderFormat;
+    const format = bodyFormatOf(request.contentType, request.route === 'sysmon' ? SYSMON_FORMATS : DEFENDER_FORMATS);
 
     const report: IngestReport = { received: 0, inserted: 0, duplicates: 0, skipped: 0, rejected: 0, errors: [] };
     const touched = new Set<string>();
@@ -70,7 +72,7 @@ export class IngestService {
     return report;
   }
 
-  private async stream(request: IngestRequest, format: DefenderFormat, report: IngestReport, touched: Set<string>) {
+  private async stream(request: IngestRequest, format: BodyFormat, report: IngestReport, touched: Set<string>) {
     const body = openBody(request.body, {
       contentEncoding: request.contentEncoding,
       maxBytes: this.config.ingestMaxBytes,
@@ -134,6 +136,8 @@ export class IngestService {
 }
 
 function mapFor(route: IngestRoute, record: SourceRecord): MapResult {
+  if (route === 'sysmon') return mapSysmonRecord(record);
+
   return route === 'mixed' ? mapEventsRecord(record) : mapTableRecord(record, route);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { CanonicalEvent, MapResult } from '../../../src/ingest/event.types.js';
+import type { DefenderEvent, MapResult } from '../../../src/ingest/event.types.js';
 import {
   mapEventsRecord,
   mapMdeRow,
@@ -14,7 +14,7 @@ function record(value: Record<string, unknown>, position = 3): SourceRecord {
   return { position, line: position + 1, value };
 }
 
-function eventOf(result: MapResult): CanonicalEvent {
+function eventOf(result: MapResult<DefenderEvent>): DefenderEvent {
   if (result.kind !== 'event') throw new Error(`expected an event, got ${JSON.stringify(result)}`);
 
   return result.event;

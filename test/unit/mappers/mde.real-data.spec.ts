@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { CanonicalEvent, DeviceEvent, DeviceNetworkEvent, MapResult } from '../../../src/ingest/event.types.js';
+import type { DefenderEvent, DeviceEvent, DeviceNetworkEvent, MapResult } from '../../../src/ingest/event.types.js';
 import {
   mapEventsRecord,
   mapStreamingRecord,
@@ -34,11 +34,11 @@ function jsonLines(path: string): SourceRecord[] {
   return lines.map((line, i) => ({ position: i, line: i + 1, value: JSON.parse(line) as Record<string, unknown> }));
 }
 
-function eventsOf(results: MapResult[]): CanonicalEvent[] {
+function eventsOf(results: MapResult<DefenderEvent>[]): DefenderEvent[] {
   return results.flatMap((result) => (result.kind === 'event' ? [result.event] : []));
 }
 
-function expectCanonicalTimes(events: CanonicalEvent[]): void {
+function expectCanonicalTimes(events: DefenderEvent[]): void {
   for (const event of events) {
     const creation = event.initiatingProcessCreationTime;
     expect(event.timestamp).toMatch(CANONICAL_TIME);
@@ -150,8 +150,8 @@ describe.skipIf(absent(SIMULAND))(`SimuLand M365D union export (skipped: ${SIMUL
 
 describe.skipIf(absent(DAFNEB))(`portal CSV union export (skipped: ${DAFNEB} absent)`, () => {
   let records: SourceRecord[] = [];
-  let results: MapResult[] = [];
-  let events: CanonicalEvent[] = [];
+  let results: MapResult<DefenderEvent>[] = [];
+  let events: DefenderEvent[] = [];
 
   beforeAll(async () => {
     records = await readCsvText(readFileSync(DAFNEB, 'utf8'));
