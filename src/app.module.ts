@@ -21,6 +21,9 @@ import { GraphService } from './graph/graph.service.js';
 import { HealthController } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
 import { EventRepository } from './ingest/event.repository.js';
+import { SysmonEventRepository } from './ingest/sysmon-event.repository.js';
+import { CorrelationLoader } from './detection/correlation.loader.js';
+import { DeviceUnitRepository } from './detection/device-unit.repository.js';
 import { IngestController } from './ingest/ingest.controller.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { RuleRepository } from './rules/rule.repository.js';
@@ -81,6 +84,9 @@ export class AppModule {
         repository(AlertRepository),
         repository(RuleRepository),
         repository(PendingDetectionRepository),
+        repository(SysmonEventRepository),
+        repository(DeviceUnitRepository),
+        CorrelationLoader,
         DatabaseCloser,
         ShutdownGrace,
         RuleService,

@@ -1,4 +1,4 @@
-import { DirectedGraph } from 'graphology';
+import { MultiDirectedGraph } from 'graphology';
 
 import { NotFoundError } from '../common/domain.errors.js';
 import { ADWS_RULE_ID, type AdwsRuleSettings } from '../rules/rule.types.js';
@@ -151,7 +151,7 @@ export function alertSubgraph(
   candidate: Pick<AlertCandidate, 'evidence' | 'nodeKeys'>,
 ): DeviceGraph {
   const cited = new Set(candidate.evidence.map(evidenceId));
-  const subgraph: DeviceGraph = new DirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>();
+  const subgraph: DeviceGraph = new MultiDirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>();
   subgraph.replaceAttributes({ ...graph.getAttributes() });
 
   for (const key of [...candidate.nodeKeys].sort(compareStrings)) subgraph.addNode(key, existingNode(graph, key));
@@ -173,16 +173,28 @@ function existingNode(graph: DeviceGraph, key: string): NodeAttributes {
 /** The edge with only cited occurrences and its summary recomputed; null when none is cited. */
 function citedOnly(attributes: EdgeAttributes, cited: Set<string>): EdgeAttributes | null {
   const isCited = (o: { evidence: EvidenceRef }) => cited.has(evidenceId(o.evidence));
-  if (attributes.kind === EdgeKind.Injected) {
-    const occurrences = attributes.occurrences.filter(isCited);
-    if (occurrences.length === 0) return null;
+  switch (attributes.kind) {
+    case EdgeKind.Injected: {
+      const occurrences = attributes.occurrences.filter(isCited);
+      if (occurrences.length === 0) return null;
 
-    const actionTypes = sortedDistinct(occurrences.map((o) => o.actionType));
+      const actionTypes = sortedDistinct(occurrences.map((o) => o.actionType));
+      return { ...attributes, actionTypes, ...occurrenceSummary(occurrences), occurrences };
+    }
+    case EdgeKind.Accessed: {
+      const occurrences = attributes.occurrences.filter(isCited);
+      if (occurrences.length === 0) return null;
 
-    return { ...attributes, actionTypes, ...occurrenceSummary(occurrences), occurrences };
+      const grantedAccess = sortedDistinct(occurrences.flatMap((o) => (o.grantedAccess ? [o.grantedAccess] : [])));
+      return { ...attributes, grantedAccess, ...occurrenceSummary(occurrences), occurrences };
+    }
+    case EdgeKind.Connected: {
+      const occurrences = attributes.occurrences.filter(isCited);
+      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
+    }
+    case EdgeKind.Spawned: {
+      const occurrences = attributes.occurrences.filter(isCited);
+      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
+    }
   }
-
-  const occurrences = attributes.occurrences.filter(isCited);
-
-  return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
 }

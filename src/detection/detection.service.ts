@@ -3,13 +3,16 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { AlertService, type ReconcileOutcome } from '../alerts/alert.service.js';
 import { JsonLogger } from '../common/json.logger.js';
 import { SerialQueue } from '../common/serial-queue.js';
-import type { DeviceEvent, DeviceNetworkEvent } from '../ingest/event.types.js';
 import { EventRepository } from '../ingest/event.repository.js';
+import { SysmonEventRepository } from '../ingest/sysmon-event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
 import { PendingDetectionRepository } from './pending-detection.repository.js';
 import { ADWS_RULE_ID, type AdwsRuleSettings } from '../rules/rule.types.js';
 import { detectAlertCandidates } from './adws-rule.detector.js';
 import type { AlertCandidate } from './alert.types.js';
+import { CorrelationLoader } from './correlation.loader.js';
+import { DeviceUnitRepository } from './device-unit.repository.js';
+import type { DeviceUnit } from './device-unit.resolver.js';
 import { buildDeviceGraph } from './graph.builder.js';
 
 /** Devices whose events are loaded and correlated in one round trip. */
@@ -21,8 +24,9 @@ export interface DetectionOutcome extends ReconcileOutcome {
 }
 
 /**
- * Runs the rule for a set of devices: loads each device's candidate events, builds its process graph,
- * derives alert candidates and hands them to the alert service. Runs are serialized (see SerialQueue).
+ * Runs the rule for a set of devices: groups them into correlation units (a Defender device with the Sysmon
+ * hosts of its names, see device-unit.resolver.ts), loads each unit's candidate events, builds its process
+ * graph, derives alert candidates and hands them to the alert service. Runs are serialized (see SerialQueue).
  */
 @Injectable()
 export class DetectionService implements OnApplicationBootstrap {
@@ -31,6 +35,9 @@ export class DetectionService implements OnApplicationBootstrap {
 
   constructor(
     @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(SysmonEventRepository) private readonly sysmon: SysmonEventRepository,
+    @Inject(DeviceUnitRepository) private readonly deviceUnits: DeviceUnitRepository,
+    @Inject(CorrelationLoader) private readonly loader: CorrelationLoader,
     @Inject(PendingDetectionRepository) private readonly pending: PendingDetectionRepository,
     @Inject(RuleService) private readonly rules: RuleService,
     @Inject(AlertService) private readonly alerts: AlertService,
@@ -58,7 +65,10 @@ export class DetectionService implements OnApplicationBootstrap {
 
     return this.queue.run(async () => {
       const settings = await this.rules.getSettings();
-      const withConnections = await this.events.devicesWithAdwsConnections(settings.adwsPorts);
+      const withConnections = [
+        ...(await this.events.devicesWithAdwsConnections(settings.adwsPorts)),
+        ...(await this.sysmon.hostsWithAdwsConnections(settings.adwsPorts)),
+      ];
       const withAlerts = await this.alerts.devicesWithAlerts(ADWS_RULE_ID);
       const pending = await this.pending.pendingDevices();
 
@@ -74,8 +84,14 @@ export class DetectionService implements OnApplicationBootstrap {
     for (let i = 0; i < deviceIds.length; i += DEVICE_CHUNK) {
       const chunk = deviceIds.slice(i, i + DEVICE_CHUNK);
       const marks = await this.pending.marksFor(chunk);
-      const candidates = await this.candidatesFor(chunk, settings);
-      const outcome = await this.alerts.reconcile(ADWS_RULE_ID, chunk, candidates, new Date().toISOString());
+      const plan = await this.deviceUnits.plan(chunk);
+      const candidates = await this.candidatesFor(plan.units, settings);
+      const outcome = await this.alerts.reconcile(
+        ADWS_RULE_ID,
+        plan.reconcileIds,
+        candidates,
+        new Date().toISOString(),
+      );
       await this.pending.clear(marks);
       total.created += outcome.created;
       total.updated += outcome.updated;
@@ -90,30 +106,11 @@ export class DetectionService implements OnApplicationBootstrap {
   // TODO: every run reloads each device's whole candidate history (injections into processes that reached
   // ADWS, and those connections), so a device's cost grows with its history; bound the load to the rule's
   // timeframe around the new events once retention is defined.
-  private async candidatesFor(deviceIds: string[], settings: AdwsRuleSettings): Promise<AlertCandidate[]> {
-    const { injections, connections } = await this.events.loadCorrelationEvents(deviceIds, settings.adwsPorts);
-    const byDevice = groupByDevice(injections, connections);
+  private async candidatesFor(units: DeviceUnit[], settings: AdwsRuleSettings): Promise<AlertCandidate[]> {
+    const byUnit = await this.loader.load(units, settings.adwsPorts);
 
-    return [...byDevice].flatMap(([deviceId, events]) =>
+    return [...byUnit].flatMap(([deviceId, events]) =>
       detectAlertCandidates(buildDeviceGraph(deviceId, events, settings.adwsPorts), settings),
     );
   }
-}
-
-interface DeviceEvents {
-  injections: DeviceEvent[];
-  connections: DeviceNetworkEvent[];
-}
-
-function groupByDevice(injections: DeviceEvent[], connections: DeviceNetworkEvent[]): Map<string, DeviceEvents> {
-  const byDevice = new Map<string, DeviceEvents>();
-  const slot = (deviceId: string): DeviceEvents => {
-    let events = byDevice.get(deviceId);
-    if (!events) byDevice.set(deviceId, (events = { injections: [], connections: [] }));
-    return events;
-  };
-  for (const event of injections) slot(event.deviceId).injections.push(event);
-  for (const event of connections) slot(event.deviceId).connections.push(event);
-
-  return byDevice;
 }

@@ -1,4 +1,4 @@
-import type { DeviceEvent, DeviceNetworkEvent } from '../ingest/event.types.js';
+import type { CanonicalEvent, DeviceEvent, DeviceNetworkEvent } from '../ingest/event.types.js';
 import {
   ADWS_CONNECTION_ACTION_TYPE,
   canonicalInjectionActionType,
@@ -40,7 +40,7 @@ export function eligibleConnection(event: DeviceNetworkEvent, adwsPorts: readonl
   return { event, processId: initiatingProcessId, processName: initiatingProcessFileName, remotePort };
 }
 
-export function evidenceRefOf(event: DeviceEvent | DeviceNetworkEvent): EvidenceRef {
+export function evidenceRefOf(event: CanonicalEvent): EvidenceRef {
   return { table: event.table, deviceId: event.deviceId, eventKey: event.eventKey };
 }
 

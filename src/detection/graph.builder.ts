@@ -1,13 +1,15 @@
-import { DirectedGraph } from 'graphology';
+import { MultiDirectedGraph } from 'graphology';
 
 import { InvalidInputError } from '../common/domain.errors.js';
-import type { DeviceEvent, DeviceNetworkEvent } from '../ingest/event.types.js';
+import { SysmonEventId, type DeviceEvent, type DeviceNetworkEvent, type SysmonEvent } from '../ingest/event.types.js';
 import {
   adwsEndpointNodeKey,
   EdgeKind,
   edgeKey,
   NodeKind,
-  processNodeKey,
+  SYSMON_INJECTION_METHOD,
+  type AccessedEdgeAttributes,
+  type AccessOccurrence,
   type AdwsEndpointNodeAttributes,
   type EdgeKind as EdgeKindName,
   type ConnectedEdgeAttributes,
@@ -19,27 +21,38 @@ import {
   type InjectionOccurrence,
   type NodeAttributes,
   type ProcessNodeAttributes,
+  type SpawnedEdgeAttributes,
+  type SpawnOccurrence,
 } from '../vocabulary/graph.vocabulary.js';
 import { eligibleConnection, eligibleInjection, evidenceId, evidenceRefOf } from './event.filters.js';
+import { fileNameOf, ProcessResolver, type ProcessRef, type ResolvedProcess } from './process.identity.js';
 import { compareOccurrences, compareStrings, sortedDistinct } from './sort.order.js';
 
-export type DeviceGraph = DirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>;
+export type DeviceGraph = MultiDirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>;
 
 export interface DeviceGraphEvents {
   injections: readonly DeviceEvent[];
   connections: readonly DeviceNetworkEvent[];
+  /** Sysmon events of the graph's device, or of the hosts named in `hostIds` that share its graph. */
+  sysmon?: readonly SysmonEvent[];
+  hostIds?: readonly string[];
 }
 
 /** One sighting of a node in one event; `role` keeps a self-injection's two sightings apart. */
 interface Observation {
   timestamp: string;
   evidence: EvidenceRef;
-  role: 'injector' | 'target' | 'connector' | 'endpoint';
+  role: 'injector' | 'target' | 'connector' | 'endpoint' | 'parent' | 'child' | 'accessor' | 'accessed';
   name: string | null;
   folderPath: string | null;
+  /** A full image path (Sysmon), kept apart from Defender's folder paths. */
+  imagePath?: string | null;
 }
 
-type ProcessIdentity = Pick<ProcessNodeAttributes, 'kind' | 'deviceId' | 'processId' | 'fileName'>;
+type ProcessIdentity = Pick<
+  ProcessNodeAttributes,
+  'kind' | 'deviceId' | 'processId' | 'fileName' | 'processGuid' | 'creationTime'
+>;
 type EndpointIdentity = Pick<AdwsEndpointNodeAttributes, 'kind' | 'deviceId' | 'remoteIp' | 'remotePort'>;
 
 interface NodeDraft {
@@ -55,35 +68,54 @@ interface EdgeDraft<O> {
 
 interface GraphDraft {
   deviceId: string;
+  processes: ProcessResolver;
   nodes: Map<string, NodeDraft>;
   injected: Map<string, EdgeDraft<InjectionOccurrence>>;
   connected: Map<string, EdgeDraft<ConnectionOccurrence>>;
+  spawned: Map<string, EdgeDraft<SpawnOccurrence>>;
+  accessed: Map<string, EdgeDraft<AccessOccurrence>>;
 }
 
 /**
- * The entity graph of one device: process nodes (reference identity: device, pid, lower-cased name),
- * `injected` edges injector → target and `connected` edges process → ADWS endpoint, each carrying
- * every occurrence with its evidence. Only events that are injection evidence (rule 2) or ADWS
- * connections (rule 1) with known pids become edges. Exclusions are not applied here: the graph shows
- * everything and the path finder filters. Redelivered events (same evidence) count once, and any input
- * order gives the same graph, down to the order of nodes and edges in its export.
+ * The entity graph of one device: process nodes, `injected` edges injector → target, `connected` edges
+ * process → ADWS endpoint, and from Sysmon `spawned` edges parent → child and `accessed` edges source → target,
+ * each carrying every occurrence with its evidence. Process identity is in process.identity.ts: a Sysmon
+ * ProcessGuid where the event has one, else the reference identity (device, pid, lower-cased name). Only
+ * events that are injection evidence (rule 2; Sysmon event 8) or ADWS connections (rule 1; Sysmon event 3
+ * initiated on an ADWS port) with known processes become `injected` and `connected` edges. Exclusions are not
+ * applied here: the graph shows everything and the path finder filters. Redelivered events (same evidence)
+ * count once, and any input order gives the same graph, down to the order of nodes and edges in its export.
  */
 export function buildDeviceGraph(
   deviceId: string,
   events: DeviceGraphEvents,
   adwsPorts: readonly number[],
 ): DeviceGraph {
-  const draft: GraphDraft = { deviceId, nodes: new Map(), injected: new Map(), connected: new Map() };
+  const devices = new Set([deviceId, ...(events.hostIds ?? [])]);
+  const sysmon = (events.sysmon ?? []).map((event) => checkDevice(devices, event));
+  const draft: GraphDraft = {
+    deviceId,
+    processes: new ProcessResolver(deviceId, sysmon),
+    nodes: new Map(),
+    injected: new Map(),
+    connected: new Map(),
+    spawned: new Map(),
+    accessed: new Map(),
+  };
 
-  for (const event of events.injections) addInjection(draft, checkDevice(deviceId, event));
-  for (const event of events.connections) addConnection(draft, checkDevice(deviceId, event), adwsPorts);
+  for (const event of events.injections) addInjection(draft, checkDevice(devices, event));
+  for (const event of events.connections) addConnection(draft, checkDevice(devices, event), adwsPorts);
+  for (const event of sysmon) addSysmonEvent(draft, event, adwsPorts);
 
   return materialise(draft);
 }
 
-function checkDevice<E extends DeviceEvent | DeviceNetworkEvent>(deviceId: string, event: E): E {
-  if (event.deviceId !== deviceId) {
-    throw new InvalidInputError('event belongs to another device', { deviceId, event: evidenceRefOf(event) });
+function checkDevice<E extends DeviceEvent | DeviceNetworkEvent | SysmonEvent>(devices: Set<string>, event: E): E {
+  if (!devices.has(event.deviceId)) {
+    throw new InvalidInputError('event belongs to another device', {
+      deviceIds: [...devices],
+      event: evidenceRefOf(event),
+    });
   }
 
   return event;
@@ -141,9 +173,14 @@ function addConnection(draft: GraphDraft, event: DeviceNetworkEvent, adwsPorts: 
   });
 }
 
+/** A Defender process: pid and file name (see ProcessResolver.named). */
 function observeProcess(draft: GraphDraft, processId: number, name: string, observation: Observation): string {
-  const key = processNodeKey(draft.deviceId, processId, name);
-  const identity = { kind: NodeKind.Process, deviceId: draft.deviceId, processId, fileName: name.toLowerCase() };
+  return observeResolved(draft, draft.processes.named(processId, name), observation);
+}
+
+function observeResolved(draft: GraphDraft, process: ResolvedProcess, observation: Observation): string {
+  const { key, processId, fileName, processGuid, creationTime } = process;
+  const identity = { kind: NodeKind.Process, deviceId: draft.deviceId, processId, fileName, processGuid, creationTime };
 
   return observe(draft, key, identity, observation);
 }
@@ -158,6 +195,117 @@ function observeEndpoint(
   const identity = { kind: NodeKind.AdwsEndpoint, deviceId: draft.deviceId, remoteIp, remotePort };
 
   return observe(draft, key, identity, { ...sighting, role: 'endpoint', name: null, folderPath: null });
+}
+
+/** The Sysmon events that draw: 1 (`spawned`), 3 (`connected`, initiated to an ADWS port), 8, 10. */
+function addSysmonEvent(draft: GraphDraft, event: SysmonEvent, adwsPorts: readonly number[]): void {
+  switch (event.eventId) {
+    case SysmonEventId.ProcessCreate:
+      return addSpawn(draft, event);
+    case SysmonEventId.NetworkConnect:
+      return addSysmonConnection(draft, event, adwsPorts);
+    case SysmonEventId.CreateRemoteThread:
+      return addSysmonInjection(draft, event);
+    case SysmonEventId.ProcessAccess:
+      return addAccess(draft, event);
+    default:
+      return;
+  }
+}
+
+/** Event 8: source → target, method CreateRemoteThreadApiCall; both processes must be identifiable. */
+function addSysmonInjection(draft: GraphDraft, event: SysmonEvent): void {
+  const injector = draft.processes.resolve(actingRef(event));
+  const target = draft.processes.resolve(targetRef(event));
+  if (injector === null || target === null) return;
+
+  const evidence = evidenceRefOf(event);
+  const sighting = { timestamp: event.timestamp, evidence };
+  const injectorName = event.image === null ? '' : fileNameOf(event.image);
+  const injectorKey = observeResolved(draft, injector, sysmonObservation(event, sighting, 'injector', event.image));
+  const targetKey = observeResolved(draft, target, sysmonObservation(event, sighting, 'target', event.targetImage));
+  edgeDraft(draft.injected, EdgeKind.Injected, injectorKey, targetKey).occurrences.set(evidenceId(evidence), {
+    ...sighting,
+    actionType: SYSMON_INJECTION_METHOD,
+    injectorFileName: injectorName,
+    injectorFolderPath: event.image,
+    deviceName: event.deviceName,
+  });
+}
+
+/** Event 3 started by the process (`Initiated`) to an ADWS port. */
+function addSysmonConnection(draft: GraphDraft, event: SysmonEvent, adwsPorts: readonly number[]): void {
+  const { initiated, destinationPort, destinationIp } = event;
+  if (initiated !== true || destinationPort === null || !adwsPorts.includes(destinationPort)) return;
+  const process = draft.processes.resolve(actingRef(event));
+  if (process === null) return;
+
+  const evidence = evidenceRefOf(event);
+  const sighting = { timestamp: event.timestamp, evidence };
+  const remoteIp = destinationIp ?? '';
+  const processKey = observeResolved(draft, process, sysmonObservation(event, sighting, 'connector', event.image));
+  const endpoint = observeEndpoint(draft, remoteIp, destinationPort, sighting);
+  edgeDraft(draft.connected, EdgeKind.Connected, processKey, endpoint).occurrences.set(evidenceId(evidence), {
+    ...sighting,
+    remoteIp,
+    remotePort: destinationPort,
+    localIp: event.sourceIp,
+    localPort: event.sourcePort,
+    deviceName: event.deviceName,
+  });
+}
+
+/** Event 1: parent → child. */
+function addSpawn(draft: GraphDraft, event: SysmonEvent): void {
+  const child = draft.processes.resolve(actingRef(event));
+  const parentRef = { guid: event.parentProcessGuid, processId: event.parentProcessId, image: event.parentImage };
+  const parent = draft.processes.resolve({ ...parentRef, timestamp: event.timestamp });
+  if (child === null || parent === null) return;
+
+  const evidence = evidenceRefOf(event);
+  const sighting = { timestamp: event.timestamp, evidence };
+  const parentKey = observeResolved(draft, parent, sysmonObservation(event, sighting, 'parent', event.parentImage));
+  const childKey = observeResolved(draft, child, sysmonObservation(event, sighting, 'child', event.image));
+  edgeDraft(draft.spawned, EdgeKind.Spawned, parentKey, childKey).occurrences.set(evidenceId(evidence), {
+    ...sighting,
+    deviceName: event.deviceName,
+  });
+}
+
+/** Event 10: source → target with the access mask; drawn only, never injection evidence. */
+function addAccess(draft: GraphDraft, event: SysmonEvent): void {
+  const source = draft.processes.resolve(actingRef(event));
+  const target = draft.processes.resolve(targetRef(event));
+  if (source === null || target === null) return;
+
+  const evidence = evidenceRefOf(event);
+  const sighting = { timestamp: event.timestamp, evidence };
+  const sourceKey = observeResolved(draft, source, sysmonObservation(event, sighting, 'accessor', event.image));
+  const targetKey = observeResolved(draft, target, sysmonObservation(event, sighting, 'accessed', event.targetImage));
+  edgeDraft(draft.accessed, EdgeKind.Accessed, sourceKey, targetKey).occurrences.set(evidenceId(evidence), {
+    ...sighting,
+    grantedAccess: event.grantedAccess,
+    deviceName: event.deviceName,
+  });
+}
+
+function actingRef(event: SysmonEvent): ProcessRef {
+  return { guid: event.processGuid, processId: event.processId, image: event.image, timestamp: event.timestamp };
+}
+
+function targetRef(event: SysmonEvent): ProcessRef {
+  const { targetProcessGuid: guid, targetProcessId: processId, targetImage: image, timestamp } = event;
+
+  return { guid, processId, image, timestamp };
+}
+
+function sysmonObservation(
+  event: SysmonEvent,
+  sighting: Pick<Observation, 'timestamp' | 'evidence'>,
+  role: Observation['role'],
+  image: string | null,
+): Observation {
+  return { ...sighting, role, name: image === null ? null : fileNameOf(image), folderPath: null, imagePath: image };
 }
 
 function observe(draft: GraphDraft, key: string, identity: NodeDraft['identity'], observation: Observation): string {
@@ -182,13 +330,15 @@ function edgeDraft<O>(
 }
 
 function materialise(draft: GraphDraft): DeviceGraph {
-  const graph: DeviceGraph = new DirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>();
+  const graph: DeviceGraph = new MultiDirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>();
   graph.replaceAttributes({ deviceId: draft.deviceId });
 
   for (const key of sortedKeys(draft.nodes)) graph.addNode(key, nodeAttributes(draft.nodes.get(key)!));
   const edges = [
     ...[...draft.injected].map(([key, edge]) => ({ key, edge, attributes: injectedAttributes(edge) })),
     ...[...draft.connected].map(([key, edge]) => ({ key, edge, attributes: connectedAttributes(edge) })),
+    ...[...draft.spawned].map(([key, edge]) => ({ key, edge, attributes: spawnedAttributes(edge) })),
+    ...[...draft.accessed].map(([key, edge]) => ({ key, edge, attributes: accessedAttributes(edge) })),
   ].sort((a, b) => compareStrings(a.key, b.key));
   for (const { key, edge, attributes } of edges) {
     graph.addDirectedEdgeWithKey(key, edge.source, edge.target, attributes);
@@ -204,6 +354,7 @@ function nodeAttributes(node: NodeDraft): NodeAttributes {
 
   return {
     ...node.identity,
+    imagePath: firstSeenFirst(observations.map((o) => o.imagePath ?? null))[0] ?? null,
     observedNames: firstSeenFirst(observations.map((o) => o.name)),
     folderPaths: firstSeenFirst(observations.map((o) => o.folderPath)),
     ...seen,
@@ -221,6 +372,19 @@ function connectedAttributes(edge: EdgeDraft<ConnectionOccurrence>): ConnectedEd
   const occurrences = [...edge.occurrences.values()].sort(compareOccurrences);
 
   return { kind: EdgeKind.Connected, ...occurrenceSummary(occurrences), occurrences };
+}
+
+function spawnedAttributes(edge: EdgeDraft<SpawnOccurrence>): SpawnedEdgeAttributes {
+  const occurrences = [...edge.occurrences.values()].sort(compareOccurrences);
+
+  return { kind: EdgeKind.Spawned, ...occurrenceSummary(occurrences), occurrences };
+}
+
+function accessedAttributes(edge: EdgeDraft<AccessOccurrence>): AccessedEdgeAttributes {
+  const occurrences = [...edge.occurrences.values()].sort(compareOccurrences);
+  const grantedAccess = sortedDistinct(occurrences.flatMap((o) => (o.grantedAccess === null ? [] : [o.grantedAccess])));
+
+  return { kind: EdgeKind.Accessed, grantedAccess, ...occurrenceSummary(occurrences), occurrences };
 }
 
 /** First and last time and count of time-sorted, non-empty occurrences. */

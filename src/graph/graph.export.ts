@@ -1,5 +1,5 @@
 import { write as writeGexf } from 'graphology-gexf';
-import type { DirectedGraph } from 'graphology';
+import type { MultiDirectedGraph } from 'graphology';
 
 import { InvalidInputError } from '../common/domain.errors.js';
 import type { DeviceGraph } from '../detection/graph.builder.js';
@@ -49,7 +49,7 @@ function toCytoscape(graph: DeviceGraph) {
 function toGexf(graph: DeviceGraph): string {
   const { deviceId, alertId, truncated } = graph.getAttributes();
   const about = alertId ? `paths behind alert ${alertId} on device ${deviceId}` : `process graph of device ${deviceId}`;
-  const meta = graph.copy() as unknown as DirectedGraph<NodeAttributes, EdgeAttributes, Record<string, string>>;
+  const meta = graph.copy() as unknown as MultiDirectedGraph<NodeAttributes, EdgeAttributes, Record<string, string>>;
   meta.replaceAttributes({ creator: 'adws-injection-graph', description: truncated ? `${about} (truncated)` : about });
 
   return writeGexf(meta, {

@@ -3,8 +3,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AlertService } from '../alerts/alert.service.js';
 import { NotFoundError } from '../common/domain.errors.js';
 import { alertSubgraph } from '../detection/adws-rule.detector.js';
-import { buildDeviceGraph } from '../detection/graph.builder.js';
+import { CorrelationLoader } from '../detection/correlation.loader.js';
+import { DeviceUnitRepository } from '../detection/device-unit.repository.js';
+import type { DeviceUnit } from '../detection/device-unit.resolver.js';
+import { buildDeviceGraph, type DeviceGraphEvents } from '../detection/graph.builder.js';
 import { EventRepository } from '../ingest/event.repository.js';
+import { SysmonEventRepository } from '../ingest/sysmon-event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
 import { exportGraph, type GraphExportFormat } from './graph.export.js';
 
@@ -20,6 +24,9 @@ export interface RenderedGraph {
 export class GraphService {
   constructor(
     @Inject(EventRepository) private readonly events: EventRepository,
+    @Inject(SysmonEventRepository) private readonly sysmon: SysmonEventRepository,
+    @Inject(DeviceUnitRepository) private readonly deviceUnits: DeviceUnitRepository,
+    @Inject(CorrelationLoader) private readonly loader: CorrelationLoader,
     @Inject(RuleService) private readonly rules: RuleService,
     @Inject(AlertService) private readonly alerts: AlertService,
   ) {}
@@ -30,7 +37,8 @@ export class GraphService {
     limit = DEFAULT_EVENT_LIMIT,
   ): Promise<RenderedGraph> {
     const { adwsPorts } = await this.rules.getSettings();
-    const { truncated, ...events } = await this.events.loadDeviceGraphEvents(deviceId, adwsPorts, limit);
+    const unit = await this.unitOf(deviceId);
+    const { truncated, ...events } = await this.drawnEvents(unit, adwsPorts, limit);
     const graph = buildDeviceGraph(deviceId, events, adwsPorts);
     if (graph.order === 0) throw new NotFoundError(`device ${deviceId} has no injection or ADWS connection events`);
 
@@ -42,10 +50,52 @@ export class GraphService {
     const alert = await this.alerts.get(alertId);
     const { adwsPorts } = await this.rules.getSettings();
     const ports = [...new Set([...adwsPorts, ...alert.connections.map((c) => c.remotePort)])];
-    const events = await this.events.loadCorrelationEvents([alert.deviceId], ports);
+    const unit = await this.unitOf(alert.deviceId);
+    const events = (await this.loader.load([unit], ports)).get(unit.deviceId)!;
     const graph = alertSubgraph(buildDeviceGraph(alert.deviceId, events, ports), alert);
 
     graph.setAttribute('alertId', alert.id);
     return exportGraph(graph, format);
+  }
+
+  /** The device's correlation unit; a host merged into a Defender device is drawn on its own. */
+  private async unitOf(deviceId: string): Promise<DeviceUnit> {
+    const plan = await this.deviceUnits.plan([deviceId]);
+    const unit = plan.units.find((u) => u.deviceId === deviceId);
+    if (unit) return unit;
+
+    return { deviceId, defenderIds: [], hostIds: [deviceId] };
+  }
+
+  /**
+   * What a drawn device graph shows, newest first up to `limit` per source: Defender injections and ADWS
+   * connections, Sysmon remote threads, process accesses and ADWS connections, and the Sysmon creations of the
+   * processes they name (for names, GUIDs and `spawned` edges).
+   */
+  private async drawnEvents(
+    unit: DeviceUnit,
+    adwsPorts: number[],
+    limit: number,
+  ): Promise<DeviceGraphEvents & { truncated: boolean }> {
+    const defender = unit.defenderIds.length
+      ? await this.events.loadDeviceGraphEvents(unit.defenderIds[0]!, adwsPorts, limit)
+      : { injections: [], connections: [], truncated: false };
+    const drawn = await this.sysmon.graphEvents(unit.hostIds, adwsPorts, limit + 1);
+    const sysmon = drawn.slice(0, limit);
+    const pids = new Set<string>();
+    for (const e of sysmon) {
+      if (e.processId !== null) pids.add(`${e.deviceId}\u0000${e.processId}`);
+      if (e.targetProcessId !== null) pids.add(`${e.deviceId}\u0000${e.targetProcessId}`);
+    }
+    const pairs = [...pids].map((p) => p.split('\u0000')).map(([id, pid]) => [id!, Number(pid)] as const);
+    const creates = await this.sysmon.createsOf(pairs);
+
+    return {
+      injections: defender.injections,
+      connections: defender.connections,
+      sysmon: [...sysmon, ...creates],
+      hostIds: unit.hostIds,
+      truncated: defender.truncated || drawn.length > limit,
+    };
   }
 }

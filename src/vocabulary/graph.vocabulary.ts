@@ -12,6 +12,10 @@ export type NodeKind = (typeof NodeKind)[keyof typeof NodeKind];
 export const EdgeKind = {
   Injected: 'injected',
   Connected: 'connected',
+  /** Parent → child, from a Sysmon process-create event. */
+  Spawned: 'spawned',
+  /** Source → target of a Sysmon process-access event; drawn, never an injection in the rule. */
+  Accessed: 'accessed',
 } as const;
 export type EdgeKind = (typeof EdgeKind)[keyof typeof EdgeKind];
 
@@ -22,6 +26,7 @@ export const MAX_DEVICE_ID_LENGTH = 256;
 export const EventTable = {
   DeviceEvents: 'DeviceEvents',
   DeviceNetworkEvents: 'DeviceNetworkEvents',
+  SysmonEvents: 'SysmonEvents',
 } as const;
 export type EventTable = (typeof EventTable)[keyof typeof EventTable];
 
@@ -36,8 +41,18 @@ export interface ProcessNodeAttributes {
   kind: typeof NodeKind.Process;
   deviceId: string;
   processId: number;
-  /** Lower-cased image name: half of the reference identity. */
+  /**
+   * Lower-cased image name: half of the reference identity. For a process known by its Sysmon ProcessGuid,
+   * the name its events resolve to (a target logged as `<unknown process>` takes the name of its GUID's
+   * other events); empty when no event names it.
+   */
   fileName: string;
+  /** Sysmon ProcessGuid (lower case, no braces) when the process is known by one: then it is the identity. */
+  processGuid: string | null;
+  /** Full image path, where an event gives one (Sysmon always does). */
+  imagePath: string | null;
+  /** When the process was created (Sysmon event 1), if that event is stored. */
+  creationTime: string | null;
   /** Spellings and folder paths as observed, first seen first. */
   observedNames: string[];
   folderPaths: string[];
@@ -95,7 +110,44 @@ export interface ConnectedEdgeAttributes {
   occurrences: ConnectionOccurrence[];
 }
 
-export type EdgeAttributes = InjectedEdgeAttributes | ConnectedEdgeAttributes;
+/** One Sysmon process-create behind a `spawned` edge. */
+export interface SpawnOccurrence {
+  evidence: EvidenceRef;
+  timestamp: string;
+  deviceName: string | null;
+}
+
+/** One Sysmon process-access behind an `accessed` edge. */
+export interface AccessOccurrence {
+  evidence: EvidenceRef;
+  timestamp: string;
+  /** The access mask as logged, e.g. `0x1410`. */
+  grantedAccess: string | null;
+  deviceName: string | null;
+}
+
+export interface SpawnedEdgeAttributes {
+  kind: typeof EdgeKind.Spawned;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  occurrences: SpawnOccurrence[];
+}
+
+export interface AccessedEdgeAttributes {
+  kind: typeof EdgeKind.Accessed;
+  grantedAccess: string[];
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  occurrences: AccessOccurrence[];
+}
+
+export type EdgeAttributes =
+  | InjectedEdgeAttributes
+  | ConnectedEdgeAttributes
+  | SpawnedEdgeAttributes
+  | AccessedEdgeAttributes;
 
 export interface GraphAttributes {
   deviceId: string;
@@ -133,10 +185,35 @@ export function processNodeKey(deviceId: string, processId: number, fileName: st
   return `process:${deviceId}:${processId}:${fileName.toLowerCase()}`;
 }
 
+/** Identity of a process known by its Sysmon ProcessGuid (one process for its whole life). */
+export function processGuidNodeKey(deviceId: string, processGuid: string): string {
+  return `process:${deviceId}:guid:${processGuid}`;
+}
+
+/** The method an `injected` edge records for a Sysmon CreateRemoteThread event (event 8). */
+export const SYSMON_INJECTION_METHOD = 'CreateRemoteThreadApiCall';
+
 export function adwsEndpointNodeKey(deviceId: string, remoteIp: string, remotePort: number): string {
   return `adws:${deviceId}:${remoteIp}:${remotePort}`;
 }
 
 export function edgeKey(kind: EdgeKind, source: string, target: string): string {
   return `${kind}:${source}->${target}`;
+}
+
+/** Prefix of the device id of a host known only by name (Sysmon): `host:` + hostNameKey. */
+export const HOST_DEVICE_PREFIX = 'host:';
+
+/** A host name compared as DNS compares it: trimmed, lower-cased, without a trailing dot. */
+export function hostNameKey(hostName: string): string {
+  return hostName.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/** The one stable device id of a host known by name: the same for every spelling and source of the name. */
+export function hostDeviceId(hostName: string): string {
+  return `${HOST_DEVICE_PREFIX}${hostNameKey(hostName)}`;
+}
+
+export function isHostDeviceId(deviceId: string): boolean {
+  return deviceId.startsWith(HOST_DEVICE_PREFIX);
 }

@@ -1,4 +1,4 @@
-import { DirectedGraph } from 'graphology';
+import { MultiDirectedGraph } from 'graphology';
 import { parse as parseGexf } from 'graphology-gexf';
 import { describe, expect, it } from 'vitest';
 
@@ -43,7 +43,7 @@ describe('exportGraph', () => {
     expect(contentType).toBe('application/json');
     expect(body).toStrictEqual(graph.export());
     expect(JSON.parse(JSON.stringify(body))).toStrictEqual(body);
-    expect(DirectedGraph.from(body as ReturnType<typeof graph.export>).export()).toStrictEqual(graph.export());
+    expect(MultiDirectedGraph.from(body as ReturnType<typeof graph.export>).export()).toStrictEqual(graph.export());
   });
 
   it('cytoscape: elements with readable labels, kinds and attributes', () => {
@@ -73,7 +73,7 @@ describe('exportGraph', () => {
     const graph = fixtureGraph();
 
     const { contentType, body } = exportGraph(graph, 'gexf');
-    const parsed = parseGexf(DirectedGraph, body as string);
+    const parsed = parseGexf(MultiDirectedGraph, body as string);
 
     expect(contentType).toBe('application/gexf+xml');
     expect((body as string).match(/<node /g)).toHaveLength(graph.order);
