@@ -35,6 +35,8 @@ export interface UnitPlan {
  * choice does not depend on arrival order. A host merged into a device is reconciled too: alerts it raised alone
  * before the device was known are retracted and raised again on the device.
  */
+// TODO: names meet only when equal as a whole; a Defender device known by its short name (`ws5`) and a Sysmon host
+// logging its DNS name (`ws5.corp.local`) stay apart, since a short name alone cannot tell two domains' hosts apart.
 export function planUnits(deviceIds: readonly string[], facts: NameFacts): UnitPlan {
   const ownerOf = ownersByName(facts.names);
   const namesOf = namesByDevice(facts.names);

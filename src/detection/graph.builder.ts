@@ -234,6 +234,8 @@ function addSysmonInjection(draft: GraphDraft, event: SysmonEvent): void {
 }
 
 /** Event 3 started by the process (`Initiated`) to an ADWS port. */
+// TODO: the occurrence keeps the Hostname spelling as its DeviceName, and rule 6 groups by DeviceName, so a Sysmon
+// and a Defender connection into one target whose host names differ in case give two alerts.
 function addSysmonConnection(draft: GraphDraft, event: SysmonEvent, adwsPorts: readonly number[]): void {
   const { initiated, destinationPort, destinationIp } = event;
   if (initiated !== true || destinationPort === null || !adwsPorts.includes(destinationPort)) return;
