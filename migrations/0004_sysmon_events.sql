@@ -37,9 +37,13 @@ CREATE INDEX sysmon_events_connect_idx
   ON sysmon_events (destination_port, device_id)
   WHERE event_id = 3 AND initiated;
 
--- Processes acted on (8, 10), by pid: the injection side of the correlation join.
+-- Processes acted on (8, 10), by pid and by GUID: the injection side of the correlation join.
 CREATE INDEX sysmon_events_target_idx
   ON sysmon_events (device_id, target_process_id)
+  WHERE event_id IN (8, 10);
+
+CREATE INDEX sysmon_events_target_guid_idx
+  ON sysmon_events (device_id, target_process_guid)
   WHERE event_id IN (8, 10);
 
 -- Process creations by pid, to resolve GUIDs and names of processes logged as `<unknown process>`.
@@ -57,8 +61,12 @@ CREATE TABLE device_names (
 
 CREATE INDEX device_names_name_idx ON device_names (name_lower);
 
+-- Names as hostNameKey writes them (src/vocabulary/graph.vocabulary.ts): trimmed, lower-cased, one trailing dot off.
 INSERT INTO device_names (device_id, name_lower)
-SELECT device_id, lower(device_name) FROM device_events WHERE device_name IS NOT NULL AND device_name <> ''
-UNION
-SELECT device_id, lower(device_name) FROM device_network_events WHERE device_name IS NOT NULL AND device_name <> ''
+SELECT device_id, name_lower FROM (
+  SELECT device_id, regexp_replace(lower(btrim(device_name)), '\.$', '') AS name_lower FROM device_events
+  UNION
+  SELECT device_id, regexp_replace(lower(btrim(device_name)), '\.$', '') FROM device_network_events
+) AS named
+WHERE name_lower <> ''
 ON CONFLICT DO NOTHING;

@@ -8,6 +8,7 @@ import { JsonLogger } from '../common/json.logger.js';
 import { canonicalTimestamp } from '../ingest/mappers/normalize.js';
 import { alertId, UUID_PATTERN } from './alert-id.js';
 import { ADWS_RULE_MITRE, ADWS_RULE_SEVERITY, AlertStatus, type Alert } from './alert.model.js';
+import { canonicalDeviceId } from '../vocabulary/graph.vocabulary.js';
 import { AlertRepository, type AlertRow, type AlertSearch, type AlertState } from './alert.repository.js';
 
 export interface AlertQuery {
@@ -118,7 +119,7 @@ export class AlertService {
 
   async list(query: AlertQuery): Promise<AlertPage> {
     const search: AlertSearch = {
-      deviceId: query.deviceId,
+      deviceId: query.deviceId === undefined ? undefined : canonicalDeviceId(query.deviceId),
       status: query.status,
       fromText: query.from ? canonicalTimestamp(query.from, 'from') : undefined,
       toText: query.to ? canonicalTimestamp(query.to, 'to') : undefined,

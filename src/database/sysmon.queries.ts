@@ -24,6 +24,15 @@ JOIN sysmon_events s
 WHERE s.event_id = 8
 ORDER BY s.device_id, s."timestamp", s.event_key`;
 
+/** $1 device ids, $2 GUIDs (pairs): remote threads (event 8) created in those processes, pid or not. */
+export const SELECT_SYSMON_THREADS_INTO_GUIDS = `
+SELECT ${COLUMNS}
+FROM unnest($1::text[], $2::text[]) AS p(device_id, guid)
+JOIN sysmon_events s
+  ON s.device_id = p.device_id AND s.target_process_guid = p.guid AND s.event_id IN (8, 10)
+WHERE s.event_id = 8
+ORDER BY s.device_id, s."timestamp", s.event_key`;
+
 /** $1 device ids, $2 pids (pairs): process creations (event 1) with those pids. */
 export const SELECT_SYSMON_CREATES_OF = `
 SELECT ${COLUMNS}

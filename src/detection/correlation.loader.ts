@@ -30,6 +30,8 @@ export class CorrelationLoader {
 
     const threads = await this.sysmon.threadsInto(buckets.pairs((u) => u.hostIds, connectingPids));
     buckets.add(threads, (events, e) => events.sysmon.push(e));
+    const byGuid = await this.sysmon.threadsIntoGuids(buckets.guidPairs());
+    buckets.add(byGuid, (events, e) => events.sysmon.push(e));
     // The graph builder counts an event once, so an injection found by both Defender loads may come twice here.
     const crossSource = await this.events.injectionsInto(buckets.pairs((u) => u.defenderIds, sysmonConnectingPids));
     buckets.add(crossSource, (events, e) => events.injections.push(e));
@@ -72,6 +74,15 @@ class UnitBuckets {
       const unitId = this.unitOfMember.get(event.deviceId);
       if (unitId !== undefined) add(this.byUnit.get(unitId)!, event);
     }
+  }
+
+  /** (host, GUID) of every Sysmon process that connected: threads into them count whether they carry a pid or not. */
+  guidPairs(): (readonly [string, string])[] {
+    return [...this.byUnit.values()].flatMap((events) =>
+      events.sysmon
+        .filter((e) => e.eventId === SysmonEventId.NetworkConnect && e.processGuid !== null)
+        .map((e) => [e.deviceId, e.processGuid!] as const),
+    );
   }
 
   /** (member, pid) for every member `membersOf` picks and every pid `pidsOf` finds in the unit's events. */

@@ -10,6 +10,7 @@ import { buildDeviceGraph, type DeviceGraphEvents } from '../detection/graph.bui
 import { EventRepository } from '../ingest/event.repository.js';
 import { SysmonEventRepository } from '../ingest/sysmon-event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
+import { canonicalDeviceId } from '../vocabulary/graph.vocabulary.js';
 import { exportGraph, type GraphExportFormat } from './graph.export.js';
 
 const DEFAULT_EVENT_LIMIT = 5000;
@@ -32,10 +33,11 @@ export class GraphService {
   ) {}
 
   async deviceGraph(
-    deviceId: string,
+    requestedId: string,
     format: GraphExportFormat = 'json',
     limit = DEFAULT_EVENT_LIMIT,
   ): Promise<RenderedGraph> {
+    const deviceId = canonicalDeviceId(requestedId);
     const { adwsPorts } = await this.rules.getSettings();
     const unit = await this.unitOf(deviceId);
     const { truncated, ...events } = await this.drawnEvents(unit, adwsPorts, limit);

@@ -22,6 +22,13 @@ export class SysmonEventRepository {
     return this.selectPairs(Q.SELECT_SYSMON_THREADS_INTO, pairs);
   }
 
+  /** Remote threads (event 8) created in the given processes, named by GUID (a thread logged without a pid). */
+  async threadsIntoGuids(pairs: readonly (readonly [string, string])[]): Promise<SysmonEvent[]> {
+    if (pairs.length === 0) return [];
+
+    return this.select(Q.SELECT_SYSMON_THREADS_INTO_GUIDS, [pairs.map((p) => p[0]), pairs.map((p) => p[1])]);
+  }
+
   /** Process creations (event 1) with the given pids. */
   async createsOf(pairs: ProcessPairs): Promise<SysmonEvent[]> {
     return this.selectPairs(Q.SELECT_SYSMON_CREATES_OF, pairs);

@@ -144,10 +144,7 @@ export interface AccessedEdgeAttributes {
 }
 
 export type EdgeAttributes =
-  | InjectedEdgeAttributes
-  | ConnectedEdgeAttributes
-  | SpawnedEdgeAttributes
-  | AccessedEdgeAttributes;
+  InjectedEdgeAttributes | ConnectedEdgeAttributes | SpawnedEdgeAttributes | AccessedEdgeAttributes;
 
 export interface GraphAttributes {
   deviceId: string;
@@ -216,4 +213,11 @@ export function hostDeviceId(hostName: string): string {
 
 export function isHostDeviceId(deviceId: string): boolean {
   return deviceId.startsWith(HOST_DEVICE_PREFIX);
+}
+
+/** A device id as a caller may type it: a host id in any case (`host:WS5.Corp.`) becomes its stable form. */
+export function canonicalDeviceId(deviceId: string): string {
+  if (!deviceId.toLowerCase().startsWith(HOST_DEVICE_PREFIX)) return deviceId;
+
+  return hostDeviceId(deviceId.slice(HOST_DEVICE_PREFIX.length));
 }

@@ -283,7 +283,11 @@ describe('hostile input never gets a 500', () => {
       ',"InitiatingProcessFileSize":12345678901234567891,"Keywords":-9223372036854775808}',
     );
 
-    const reply = await t.http().post('/api/v1/events/DeviceEvents').set('content-type', type).send(body([row]));
+    const reply = await t
+      .http()
+      .post('/api/v1/events/DeviceEvents')
+      .set('content-type', type)
+      .send(body([row]));
     const stored = await t.db.query<{ size: string; keywords: string }>(
       `SELECT raw->>'InitiatingProcessFileSize' AS size, raw->>'Keywords' AS keywords
        FROM device_events WHERE device_id = 'exact-digits'`,

@@ -147,6 +147,41 @@ describe('POST /api/v1/events/sysmon', () => {
     expect(reply.body.details.acceptedBeforeError.inserted).toBe(stored.rows.length);
   });
 
+  it('joins by GUID a thread and a connection when one of them carries no pid', async () => {
+    const thread = remoteThread('nopid.corp.local', '2024-03-01 10:00:00.100', POWERSHELL, NOTEPAD);
+    const connect = networkConnect('nopid.corp.local', '2024-03-01 10:00:05.000', NOTEPAD);
+    const { TargetProcessId: _pid, ...threadWithoutPid } = thread;
+
+    await post('application/x-ndjson', toNdjsonLines([threadWithoutPid, connect]));
+
+    expect(await alertsOn('host:nopid.corp.local')).toEqual([
+      expect.objectContaining({ processId: NOTEPAD.pid, fileName: 'notepad.exe' }),
+    ]);
+  });
+
+  it('puts forwarded ECS events on the machine that logged them (winlog.computer_name), not the collector', async () => {
+    const [create, thread, connect] = attackOn('ws-a.corp.local');
+    const forwarded = [create, thread].map((e) => ({ ...toEcs(e!), host: { name: 'wec01' } }));
+    const other = { ...toEcs({ ...connect!, Hostname: 'ws-b.corp.local' }), host: { name: 'wec01' } };
+
+    await post('application/json', JSON.stringify([...forwarded, other]));
+
+    expect(await alertsOn('host:wec01')).toEqual([]);
+    expect(await alertsOn('host:ws-a.corp.local')).toEqual([]);
+    const stored = await t.db.query<{ device_id: string }>(
+      `SELECT DISTINCT device_id FROM sysmon_events WHERE device_id IN ('host:ws-a.corp.local', 'host:ws-b.corp.local', 'host:wec01') ORDER BY 1`,
+    );
+    expect(stored.rows.map((r) => r.device_id)).toEqual(['host:ws-a.corp.local', 'host:ws-b.corp.local']);
+  });
+
+  it('finds a host’s alerts and graph whatever the case of the host id asked for', async () => {
+    const alerts = await alertsOn('HOST:WS1.Corp.Local.');
+    const graph = await t.http().get('/api/v1/devices/HOST:WS1.Corp.Local/graph');
+
+    expect(alerts).toHaveLength(1);
+    expect(graph.status).toBe(200);
+  });
+
   it('refuses CSV on the Sysmon route and XML on the Defender routes with 415', async () => {
     const csv = await post('text/csv', 'EventID,Hostname\n1,ws\n');
     const xml = await t

@@ -11,7 +11,13 @@
 import { createHash } from 'node:crypto';
 
 import { InvalidInputError } from '../../common/domain.errors.js';
-import { EventTable, MAX_DEVICE_ID_LENGTH } from '../../vocabulary/graph.vocabulary.js';
+import {
+  EventTable,
+  HOST_DEVICE_PREFIX,
+  hostDeviceId,
+  hostNameKey,
+  MAX_DEVICE_ID_LENGTH,
+} from '../../vocabulary/graph.vocabulary.js';
 import { SysmonEventId, type MapResult, type RecordError, type SysmonEvent } from '../event.types.js';
 import type { SourceRecord } from '../readers/record.types.js';
 import { reportEventKey, sortKeysDeep } from './event-key.js';
@@ -36,7 +42,6 @@ type SysmonFields = Omit<SysmonEvent, 'eventKey' | 'raw'>;
 
 const SYSMON_CHANNEL = 'Microsoft-Windows-Sysmon/Operational';
 const SYSMON_PROVIDER = 'Microsoft-Windows-Sysmon';
-const HOST_PREFIX = 'host:';
 const NO_SHAPE_MESSAGE =
   'not a Sysmon record of a known shape: looked for System (Windows event XML), winlog.event_id or ' +
   'winlog.* keys (Winlogbeat/ECS) and EventID (flat JSON)';
@@ -244,7 +249,9 @@ function ecsView(value: Row): SysmonView {
     channel: at('winlog.channel'),
     provider: at('winlog.provider_name'),
     eventId: at('winlog.event_id'),
-    hosts: [at('host.name'), at('winlog.computer_name')],
+    // computer_name is the machine that logged the event; host.name is the shipper's host, which differs when
+    // events are forwarded (Windows Event Forwarding to a collector running Winlogbeat).
+    hosts: [at('winlog.computer_name'), at('host.name')],
     recordId: at('winlog.record_id'),
     times: [eventData('UtcTime'), at('@timestamp')],
     data: (names) => firstPresent([...names.map(eventData), ...fallback(names[0])]),
@@ -382,13 +389,13 @@ function readHost(hosts: Found[]): Pick<SysmonEvent, 'deviceId' | 'deviceName'> 
   const deviceName = readString(found.value, found.field)?.trim() ?? null;
   if (deviceName === null) throw fieldError(found.field, requiredMessage(hosts));
 
-  const name = deviceName.toLowerCase().replace(/\.$/, '');
+  const name = hostNameKey(deviceName);
   if (name.length === 0) throw fieldError(found.field, `${found.field} is not a host name`);
-  const deviceId = `${HOST_PREFIX}${name}`;
+  const deviceId = hostDeviceId(deviceName);
   if (deviceId.length > MAX_DEVICE_ID_LENGTH) {
     throw fieldError(
       found.field,
-      `${found.field} is longer than ${MAX_DEVICE_ID_LENGTH - HOST_PREFIX.length} characters`,
+      `${found.field} is longer than ${MAX_DEVICE_ID_LENGTH - HOST_DEVICE_PREFIX.length} characters`,
     );
   }
   return { deviceId, deviceName };

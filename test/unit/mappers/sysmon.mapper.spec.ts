@@ -385,6 +385,21 @@ describe('Winlogbeat / ECS documents', () => {
     expect(typedFields(mapFlat(DOTTED_THREAD))).toEqual(typedFields(THREAD_EVENT));
   });
 
+  it('takes the host from winlog.computer_name (the logging machine) before host.name (the shipper)', () => {
+    const forwarded = mapFlat({ ...ECS_THREAD, host: { name: 'wec01' }, winlog: { ...ECS_THREAD.winlog } });
+    const shipperOnly = mapFlat({
+      ...ECS_THREAD,
+      host: { name: 'WS9' },
+      winlog: { ...ECS_THREAD.winlog, computer_name: '' },
+    });
+
+    expect([forwarded.deviceId, forwarded.deviceName]).toEqual([
+      'host:workstation5.theshire.local',
+      'WORKSTATION5.theshire.local',
+    ]);
+    expect([shipperOnly.deviceId, shipperOnly.deviceName]).toEqual(['host:ws9', 'WS9']);
+  });
+
   it('takes the host from winlog.computer_name when host.name is absent', () => {
     const event = mapFlat({
       ...ECS_THREAD,
@@ -643,9 +658,9 @@ describe('rejections name the field', () => {
     ['winlog.record_id', { ...ECS_THREAD, winlog: { ...ECS_THREAD.winlog, record_id: 'r1' } }, 'must be an integer'],
     ['process.pid', { ...withEcsData({ SourceProcessId: undefined }), process: { pid: 'six' } }, 'must be an integer'],
     [
-      'host.name',
+      'winlog.computer_name',
       { ...ECS_THREAD, host: {}, winlog: { ...ECS_THREAD.winlog, computer_name: undefined } },
-      'is required (winlog.computer_name absent too)',
+      'is required (host.name absent too)',
     ],
   ])('rejects a bad %s of an ECS document', (field, value, message) => {
     const result = mapSysmonRecord(record(value, 3));

@@ -21,7 +21,9 @@ describe('readRecords', () => {
     json: Buffer.from(JSON.stringify(rows)),
     ndjson: Buffer.from(rows.map((row) => JSON.stringify(row)).join('\n')),
     csv: Buffer.from(['n', ...rows.map((row) => String(row.n))].join('\n')),
-    xml: Buffer.from(rows.map((row) => `<Event><EventData><Data Name="n">${row.n}</Data></EventData></Event>`).join('')),
+    xml: Buffer.from(
+      rows.map((row) => `<Event><EventData><Data Name="n">${row.n}</Data></EventData></Event>`).join(''),
+    ),
   };
 
   it.each(['json', 'ndjson', 'csv'] as const)('yields %s records in batches of up to batchSize', async (format) => {
@@ -37,7 +39,7 @@ describe('readRecords', () => {
     expect(await batchesOf(Buffer.alloc(0), 'json', 10)).toEqual([]);
   });
 
-  it('yields xml events in batches of up to batchSize, keeping each element\'s text', async () => {
+  it("yields xml events in batches of up to batchSize, keeping each element's text", async () => {
     const batches = await batchesOf(bodies.xml, 'xml', 5);
 
     expect(batches.map((batch) => batch.length)).toEqual([5, 5, 5, 5, 3]);
