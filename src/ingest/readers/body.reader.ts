@@ -38,11 +38,16 @@ const MEDIA_TYPES = new Map<string, BodyFormat>([
 ]);
 
 const ALL_FORMATS: readonly BodyFormat[] = ['json', 'ndjson', 'csv', 'xml'];
+/** Charsets an XML body may name: the XML reader decodes UTF-8 only, of which US-ASCII is a subset. */
+const XML_CHARSETS = ['utf-8', 'us-ascii'];
+/** One `; name=value` parameter of a Content-Type, the value a quoted string or a token. */
+const PARAMETER = /;\s*([^\s;=]+)\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^;]*)/g;
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /**
  * The format a Content-Type names. With `accepted`, a media type of any other format is refused
- * too (415), and the message lists only the media types of the accepted formats.
+ * too (415), and the message lists only the media types of the accepted formats. An XML type naming
+ * a charset other than UTF-8 or US-ASCII is refused (415) as well; JSON and CSV types may name any.
  */
 export function bodyFormatOf(
   contentType: string | undefined,
@@ -50,6 +55,7 @@ export function bodyFormatOf(
 ): BodyFormat {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
   const format = MEDIA_TYPES.get(mediaType);
+  if (format === 'xml' && accepted.includes(format)) checkXmlCharset(contentType ?? '');
   if (format && accepted.includes(format)) return format;
 
   const types = [...MEDIA_TYPES].filter(([, named]) => accepted.includes(named)).map(([type]) => type);
@@ -58,6 +64,29 @@ export function bodyFormatOf(
     contentType: contentType ?? null,
     accepted: types,
   });
+}
+
+/** Refuses a charset the XML reader cannot decode before any of the body is read. */
+function checkXmlCharset(contentType: string): void {
+  const charset = charsetsOf(contentType).find((named) => !XML_CHARSETS.includes(named.toLowerCase()));
+  if (charset === undefined) return;
+
+  const message = `charset "${charset}" is not supported: the XML reader reads UTF-8 only; send the body as UTF-8`;
+  throw new UnsupportedMediaTypeError(message, { contentType, charset, acceptedCharsets: XML_CHARSETS });
+}
+
+/** The values of a Content-Type's charset parameters, unquoted. */
+function charsetsOf(contentType: string): string[] {
+  const parameters = [...contentType.matchAll(PARAMETER)];
+
+  return parameters.filter(([, name]) => name.toLowerCase() === 'charset').map(([, , value]) => unquoted(value));
+}
+
+function unquoted(value: string): string {
+  const trimmed = value.trim();
+  if (/^".*"$/s.test(trimmed)) return trimmed.slice(1, -1).replace(/\\(.)/g, '$1');
+
+  return /^'[^']*'$/.test(trimmed) ? trimmed.slice(1, -1) : trimmed;
 }
 
 /** The body's bytes, decompressed and size-limited. Throws at once for an unknown content encoding. */

@@ -16,10 +16,18 @@
  *   Object.fromEntries, so a Name such as `__proto__` is an own property and never reaches a prototype.
  *
  * Parsing is done by saxes (strict, streaming) in fragment mode, which allows many roots but not an XML
- * declaration: the declaration is checked here and handed to saxes as blanks of the same length, so saxes'
- * positions stay indexes into the text. Only the text of the open `<Event>` (or of a tag not yet complete)
- * is kept; an event is refused as soon as its bytes pass the record limit. DOCTYPE (and with it any entity
- * declaration) is refused; only the five predefined entities and character references are decoded.
+ * declaration: the declaration is checked here and handed on as blanks. Saxes holds whatever text, comment or
+ * tag it is in until that ends, so between events it is not handed the body as is: the gap between events is
+ * read here (see readGap). Blanks and comments are skipped, never reaching saxes, so any amount of them is read
+ * in bounded memory; other text and CDATA are refused; other markup (`<Events>`, `</Events>`, an `<Event>` start
+ * tag) goes to saxes, refused past the record limit. An open event goes to saxes in pieces that stop at each '>'
+ * that may end it, so saxes never reads past an event in one write and the gap after it is again read here.
+ *
+ * Only the text of the open `<Event>` (or of a tag not yet complete) is kept; an event is refused as soon as
+ * its bytes pass the record limit. Saxes' position counts only the text it was handed: kept text starts at
+ * saxes position `base`, and the line, column and byte offset of its start count the skipped text too. DOCTYPE
+ * (and with it any entity declaration) is refused; only the five predefined entities and character references
+ * are decoded.
  */
 import { TextDecoder } from 'node:util';
 
@@ -29,7 +37,7 @@ import { BodyParseError } from '../../common/domain.errors.js';
 import { DEFAULT_MAX_RECORD_BYTES, recordTooLarge } from './record.limit.js';
 import type { SourceRecord, TextPlace } from './record.types.js';
 
-/** Text handed to saxes at a time, so an event passing the limit is caught within one slice of it. */
+/** Most text handed to saxes at a time, so an event passing the limit is caught within one slice of it. */
 const SLICE_CHARS = 64 * 1024;
 /** The longest XML declaration waited for before the body is judged not to have a complete one. */
 const MAX_DECLARATION_CHARS = 1024;
@@ -37,9 +45,45 @@ const XML_DECLARATION = '<?xml';
 const UTF8_ENCODINGS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii']);
 const BOM = '\uFEFF';
 const BOM_BYTES = 3;
-const LESS_THAN = 0x3c;
+/** A run of what is ignored between events: JavaScript whitespace that XML allows (a BOM or NBSP too). */
+const BLANKS = /[^\S\v\f]*/y;
+/** Characters XML 1.0 never allows; refused in a skipped comment as saxes refuses them elsewhere. */
+const NOT_XML_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const COMMENT_OPEN = '<!--';
+const CDATA_OPEN = '<![CDATA[';
+const MINUS = 0x2d;
+/** How much of stray text between events a message quotes. */
+const EXCERPT_CHARS = 40;
+/** How far before a '>' the name of an event's end tag is looked for (its blanks before '>' included). */
+const LOOKBACK_CHARS = 64;
+const EVENT = 'Event';
 
 type Rule = 'event' | 'system' | 'data' | 'skip';
+
+/**
+ * Where reading between events is: in blanks; after a '<' whose markup is not known yet (`pending`, not handed
+ * to saxes); in a skipped comment (`dashes`: how many '-' it ends with so far); in a tag handed to saxes up to
+ * its '>' (`quote`: the open attribute quote); in stray text, refused once `excerpt` is read.
+ */
+type Gap =
+  { kind: 'blank' } | { kind: 'opening'; pending: string } | { kind: 'comment'; dashes: number } | Markup | Stray;
+
+interface Markup {
+  kind: 'markup';
+  quote: string;
+  bytes: number;
+  readonly line: number;
+  /** What it is, once known not to be an event's start tag (which is named as the record it would be). */
+  what: string | undefined;
+}
+
+interface Stray {
+  kind: 'stray';
+  excerpt: string;
+  readonly line: number;
+}
+
+const BLANK: Gap = { kind: 'blank' };
 
 /** Child values of an element by name; a name met again turns into an array. */
 class Members {
@@ -127,10 +171,10 @@ function decodeUtf8(decoder: TextDecoder, chunk: Buffer | undefined, offset: num
 /** Feed decoded text in order, then call `end()`; each call returns the records of the events it completed. */
 export class XmlEventReader {
   private readonly parser = new SaxesParser<{ fragment: true; xmlns: false }>({ fragment: true, xmlns: false });
-  /** Text kept from saxes position `base` on: the open event, or the start of a tag not yet complete. */
+  /** Text kept from saxes position `base` on: the open event, or a tag between events not yet complete. */
   private buffer = '';
   private base = 0;
-  /** Line, byte offset and bytes since the line start at `buffer[0]`. */
+  /** Line, byte offset and bytes since the line start at `buffer[0]`, skipped text counted. */
   private baseLine = 1;
   private baseByte = 0;
   private baseColumnBytes = 0;
@@ -140,6 +184,7 @@ export class XmlEventReader {
   /** Text before the XML declaration is judged (absent once it is). */
   private head: string | undefined = '';
   private event: OpenEvent | undefined;
+  private gap: Gap = BLANK;
   private position = 0;
   private out: SourceRecord[] = [];
 
@@ -150,7 +195,7 @@ export class XmlEventReader {
     this.parser.on('opentagstart', (tag) => this.tagStarted(tag.name));
     this.parser.on('opentag', (tag) => this.tagOpened(tag));
     this.parser.on('closetag', () => this.tagClosed());
-    this.parser.on('text', (text) => this.textRead(text, ''));
+    this.parser.on('text', (text) => this.textRead(text, 'text'));
     this.parser.on('cdata', (text) => this.textRead(text, 'a CDATA section'));
     this.parser.on('processinginstruction', (pi) => this.instructionRead(pi.target));
   }
@@ -160,6 +205,7 @@ export class XmlEventReader {
     return this.buffer.length;
   }
 
+  /** Reads the next text of the body; returns the records of the events it completed. */
   feed(text: string): SourceRecord[] {
     this.out = [];
     if (this.head === undefined) this.write(text, text);
@@ -168,10 +214,12 @@ export class XmlEventReader {
     return this.out;
   }
 
+  /** Reads the last text of the body and checks that nothing is left open; returns the events it completed. */
   end(text = ''): SourceRecord[] {
     this.out = [];
     if (this.head === undefined) this.write(text, text);
     else this.readHead(text, true);
+    this.endGap();
     this.parser.close();
 
     return this.out;
@@ -220,16 +268,62 @@ export class XmlEventReader {
     return new BodyParseError(`the XML declaration at line 1 ${what}`, { line: 1 });
   }
 
-  // ---- feeding saxes and keeping only the text still needed ------------------------------------------
+  // ---- handing the body to saxes ---------------------------------------------------------------------
 
-  /** Hands `parsed` (the text, its declaration blanked) to saxes slice by slice, keeping `text` meanwhile. */
+  /**
+   * Reads `text` on: an open event is handed to saxes, the gap between events is read here. `parsed` is the
+   * same text with the XML declaration blanked; the two differ only there, inside a gap's blanks.
+   */
   private write(text: string, parsed: string): void {
-    for (let from = 0; from < text.length; from += SLICE_CHARS) {
-      this.buffer += text.slice(from, from + SLICE_CHARS);
-      this.parser.write(parsed.slice(from, from + SLICE_CHARS));
-      if (this.event) this.keepEvent(this.event);
-      else this.dropDone();
+    for (let from = 0; from < text.length;) {
+      from = this.event ? this.writeEvent(text, parsed, from, this.event) : this.readGap(text, parsed, from);
     }
+  }
+
+  /** Hands the open event to saxes up to the next '>' that may end it, or one slice on; returns where it stopped. */
+  private writeEvent(text: string, parsed: string, from: number, event: OpenEvent): number {
+    const end = this.eventPieceEnd(text, parsed, from, event.frames.length === 0);
+    this.handOn(text.slice(from, end), parsed.slice(from, end));
+
+    if (this.event) this.keepEvent(this.event);
+    else this.drop(this.buffer.length);
+
+    return end;
+  }
+
+  private handOn(text: string, parsed: string): void {
+    this.buffer += text;
+    this.parser.write(parsed);
+  }
+
+  /**
+   * Where the piece of an open event ends: after the first '>' within a slice that may end the event, or at the
+   * slice's end. Stopping at a '>' that does not end it only costs a write; missing one would let saxes read on.
+   */
+  private eventPieceEnd(text: string, parsed: string, from: number, startTagOpen: boolean): number {
+    const stop = Math.min(parsed.length, from + SLICE_CHARS);
+    const slice = parsed.slice(from, stop);
+    for (let k = slice.indexOf('>'); k >= 0; k = slice.indexOf('>', k + 1)) {
+      if (this.mayEndEvent(text, from, from + k, startTagOpen)) return from + k + 1;
+    }
+
+    return stop;
+  }
+
+  /**
+   * Whether the '>' at `at` may end the open event: it follows `Event` and blanks (`</Event >`, `</ev:Event>`),
+   * or '/' while the event's start tag is open (`<Event/>`), or blanks too long to see past. Text before `from`
+   * is the end of the buffer, which holds the whole event so far.
+   */
+  private mayEndEvent(text: string, from: number, at: number, startTagOpen: boolean): boolean {
+    const own = text.slice(Math.max(from, at - LOOKBACK_CHARS), at);
+    const fromBuffer = LOOKBACK_CHARS - own.length;
+    const before = fromBuffer > 0 ? this.buffer.slice(Math.max(0, this.buffer.length - fromBuffer)) + own : own;
+    const name = before.trimEnd();
+
+    const unseen = before.length === LOOKBACK_CHARS && name.length < EVENT.length;
+
+    return unseen || name.endsWith(EVENT) || (startTagOpen && name.endsWith('/'));
   }
 
   /** Keeps only the open event's text and counts its bytes so far: they only grow, so past the limit it is refused. */
@@ -241,32 +335,167 @@ export class XmlEventReader {
     if (event.bytes > this.maxRecordBytes) throw this.tooLarge(event.line);
   }
 
-  /**
-   * Between events only an unfinished tag is kept, and not when it is already longer than any record: should
-   * it turn out to be an <Event>, its start is gone and it is refused. A tag name holds no line break, so the
-   * line where the kept text starts is then the line of that start.
-   */
-  private dropDone(): void {
-    const lastTag = this.buffer.lastIndexOf('<');
-    const keepFrom = lastTag >= 0 && this.buffer.length - lastTag <= this.maxRecordBytes ? lastTag : this.buffer.length;
-
-    this.drop(keepFrom);
-  }
-
+  /** Drops kept text saxes has read and needs no more, moving the place of the buffer's start past it. */
   private drop(cut: number): void {
     if (cut === 0) return;
 
-    const dropped = this.buffer.slice(0, cut);
-    const lastBreak = dropped.lastIndexOf('\n');
-    const bytes = Buffer.byteLength(dropped);
-    this.baseLine = this.lineAt(cut);
-    this.baseColumnBytes =
-      lastBreak >= 0 ? Buffer.byteLength(dropped.slice(lastBreak + 1)) : this.baseColumnBytes + bytes;
-    this.baseByte += bytes;
+    const line = this.lineAt(cut);
+    this.passed(this.buffer.slice(0, cut), line);
     this.buffer = this.buffer.slice(cut);
     this.base += cut;
+  }
+
+  /** Passes over text saxes is not handed (blanks, comments between events); nothing kept is needed then. */
+  private skip(text: string): void {
+    this.drop(this.buffer.length);
+
+    this.passed(text, this.baseLine + countBreaks(text, 0));
+  }
+
+  /** Moves the place of the buffer's start past `text`, which ends on line `line`. */
+  private passed(text: string, line: number): void {
+    const lastBreak = text.lastIndexOf('\n');
+    const bytes = Buffer.byteLength(text);
+    this.baseLine = line;
+    this.baseColumnBytes = lastBreak >= 0 ? Buffer.byteLength(text.slice(lastBreak + 1)) : this.baseColumnBytes + bytes;
+    this.baseByte += bytes;
     this.cursor = 0;
-    this.cursorLine = this.baseLine;
+    this.cursorLine = line;
+  }
+
+  // ---- between events --------------------------------------------------------------------------------
+
+  /** Reads the gap between events from `from` on; returns where it stopped. */
+  private readGap(text: string, parsed: string, from: number): number {
+    const gap = this.gap;
+    switch (gap.kind) {
+      case 'blank':
+        return this.readBlanks(text, parsed, from);
+      case 'opening':
+        return this.readOpening(parsed, from, gap);
+      case 'comment':
+        return this.readComment(text, parsed, from, gap);
+      case 'markup':
+        return this.readMarkup(text, parsed, from, gap);
+      case 'stray':
+        return this.readStray(parsed, from, gap);
+    }
+  }
+
+  /** Skips blanks up to a '<' (markup follows) or anything else (stray text follows). */
+  private readBlanks(text: string, parsed: string, from: number): number {
+    BLANKS.lastIndex = from;
+    BLANKS.test(parsed);
+    const end = BLANKS.lastIndex;
+    this.skip(text.slice(from, end));
+    if (end === parsed.length) return end;
+
+    this.gap =
+      parsed[end] === '<' ? { kind: 'opening', pending: '' } : { kind: 'stray', excerpt: '', line: this.baseLine };
+
+    return end;
+  }
+
+  /**
+   * After a '<', waits for enough of the markup to tell a comment (skipped) or a CDATA section (refused) from
+   * the rest (handed to saxes). The pending text is the same in `text` and `parsed`, being past the declaration.
+   */
+  private readOpening(parsed: string, from: number, gap: { pending: string }): number {
+    let at = from;
+    let kind = markupKind(gap.pending);
+    while (kind === undefined && at < parsed.length) {
+      gap.pending += parsed[at++];
+      kind = markupKind(gap.pending);
+    }
+
+    if (kind === 'comment') {
+      this.skip(gap.pending);
+      this.gap = { kind: 'comment', dashes: 0 };
+    } else if (kind === 'cdata') {
+      throw this.outsideText('a CDATA section', this.baseLine);
+    } else if (kind === 'markup') {
+      this.startMarkup(gap.pending);
+    }
+
+    return at;
+  }
+
+  // TODO: a `<!` that is no comment, CDATA section or DOCTYPE is refused by saxes only once it has 7 characters
+  // after `<!`, which may be at the next markup or the body's end, so the place named can be later than the `<!`.
+  // It is refused either way; naming its own place would mean duplicating saxes' rules here.
+  private startMarkup(pending: string): void {
+    const markup: Markup = { kind: 'markup', quote: '', bytes: 0, line: this.baseLine, what: markupWhat(pending) };
+    this.gap = markup;
+
+    this.readMarkup(pending, pending, 0, markup);
+  }
+
+  /**
+   * Hands a tag to saxes up to its '>' (outside quotes), one slice at a time, refused once past the record limit
+   * (saxes has read its name by then, naming it): it may be the start tag of an event, then read on as the event.
+   */
+  private readMarkup(text: string, parsed: string, from: number, markup: Markup): number {
+    const stop = Math.min(parsed.length, from + SLICE_CHARS);
+    const closed = tagEnd(parsed, from, stop, markup);
+    const end = closed < 0 ? stop : closed;
+    this.handOn(text.slice(from, end), parsed.slice(from, end));
+    markup.bytes += Buffer.byteLength(text.slice(from, end));
+    if (markup.bytes > this.maxRecordBytes) throw this.markupTooLarge(markup);
+
+    if (this.event || closed >= 0) this.gap = BLANK;
+    if (this.event) this.keepEvent(this.event);
+    else if (closed >= 0) this.drop(this.buffer.length);
+
+    return end;
+  }
+
+  /** Skips a comment to its `-->`; `--` inside it, or a character XML does not allow, is refused as saxes would. */
+  private readComment(text: string, parsed: string, from: number, comment: { dashes: number }): number {
+    let at = from;
+    while (at < parsed.length && comment.dashes < 2) {
+      if (parsed.charCodeAt(at) === MINUS) {
+        comment.dashes++;
+        at++;
+      } else {
+        comment.dashes = 0;
+        const dash = parsed.indexOf('-', at);
+        at = dash < 0 ? parsed.length : dash;
+      }
+    }
+
+    const ended = comment.dashes === 2 && at < parsed.length;
+    if (ended && parsed[at] !== '>') throw this.gapSyntaxError(text.slice(from, at), 'malformed comment');
+
+    this.skipCommentText(text.slice(from, ended ? at + 1 : at));
+    if (ended) this.gap = BLANK;
+
+    return ended ? at + 1 : at;
+  }
+
+  private skipCommentText(text: string): void {
+    const bad = text.search(NOT_XML_CHAR);
+    if (bad >= 0) throw this.gapSyntaxError(text.slice(0, bad), 'disallowed character');
+
+    this.skip(text);
+  }
+
+  /** Collects the start of stray text to quote it; refused at its end, at the next '<' or once quoted enough. */
+  private readStray(parsed: string, from: number, stray: Stray): number {
+    let at = from;
+    while (at < parsed.length && parsed[at] !== '<' && stray.excerpt.length < EXCERPT_CHARS) {
+      stray.excerpt += parsed[at++];
+    }
+    if (at < parsed.length) throw this.strayTextError(stray);
+
+    return at;
+  }
+
+  /** At the body's end: an unfinished '<' is handed to saxes (which then refuses it), a comment or text refused. */
+  private endGap(): void {
+    const gap = this.gap;
+    if (gap.kind === 'opening' && gap.pending !== '') this.startMarkup(gap.pending);
+    if (gap.kind === 'comment') throw this.gapSyntaxError('', 'unclosed comment');
+    if (gap.kind === 'stray') throw this.strayTextError(gap);
   }
 
   // ---- saxes events ----------------------------------------------------------------------------------
@@ -275,13 +504,17 @@ export class XmlEventReader {
     if (this.event) return;
 
     const local = localName(name);
-    if (local === 'Events') return;
+    if (local === 'Events') return this.nameMarkup('the <Events> start tag');
     const start = this.buffer.lastIndexOf('<', this.parser.position - this.base - 1);
     if (local !== 'Event') throw this.outsideError(`element <${name}>`, start);
     if (start < 0) throw this.tooLarge(this.baseLine);
 
     const at = this.base + start;
     this.event = { start: at, line: this.lineAt(start), countedTo: at, bytes: 0, frames: [] };
+  }
+
+  private nameMarkup(what: string): void {
+    if (this.gap.kind === 'markup') this.gap.what = what;
   }
 
   private tagOpened(tag: SaxesTagPlain): void {
@@ -313,18 +546,12 @@ export class XmlEventReader {
     this.event = undefined;
   }
 
+  /** Text inside an event; between events saxes is handed no text (readGap refuses it first). */
   private textRead(text: string, what: string): void {
     const frame = this.event?.frames.at(-1);
-    if (frame) {
-      if (frame.rule !== 'skip' && frame.rule !== 'event') frame.text += text;
+    if (!frame) throw this.outsideText(what, this.baseLine);
 
-      return;
-    }
-
-    const first = text.search(/\S/);
-    if (first < 0 && what === '') return;
-
-    throw this.strayTextError(text, Math.max(first, 0), what);
+    if (frame.rule !== 'skip' && frame.rule !== 'event') frame.text += text;
   }
 
   private instructionRead(target: string): void {
@@ -382,6 +609,17 @@ export class XmlEventReader {
       return new BodyParseError(`a DOCTYPE declaration at ${this.spot(place)} ${refused}`, this.details(place));
     }
 
+    return this.invalidXml(place, what);
+  }
+
+  /** A fault in a skipped comment, placed at the character after `before` (the skipped text up to it). */
+  private gapSyntaxError(before: string, what: string): BodyParseError {
+    this.skip(before);
+
+    return this.invalidXml(this.placeAt(0), what);
+  }
+
+  private invalidXml(place: TextPlace, what: string): BodyParseError {
     return new BodyParseError(`invalid XML at ${this.spot(place)}: ${what}`, this.details(place));
   }
 
@@ -393,19 +631,55 @@ export class XmlEventReader {
     return new BodyParseError(message, { ...place });
   }
 
-  /** Text outside events ends where saxes is now (at the next '<' or the body's end): count its lines back. */
-  private strayTextError(text: string, first: number, what: string): BodyParseError {
-    const now = this.parser.position - this.base;
-    const end = this.buffer.charCodeAt(now - 1) === LESS_THAN ? now - 1 : now;
-    const line = this.lineAt(Math.max(end, 0)) - countBreaks(text, first);
-    const shown = what === '' ? `text ${JSON.stringify(text.trim().slice(0, 40))}` : what;
+  private strayTextError(stray: Stray): BodyParseError {
+    return this.outsideText(`text ${JSON.stringify(stray.excerpt.trim())}`, stray.line);
+  }
 
-    return new BodyParseError(`${shown} at line ${line} is outside any <Event> element`, { line });
+  private outsideText(what: string, line: number): BodyParseError {
+    return new BodyParseError(`${what} at line ${line} is outside any <Event> element`, { line });
+  }
+
+  private markupTooLarge(markup: Markup): Error {
+    if (markup.what === undefined) return this.tooLarge(markup.line);
+
+    return recordTooLarge(this.maxRecordBytes, { what: markup.what, line: markup.line });
   }
 
   private tooLarge(line: number): Error {
     return recordTooLarge(this.maxRecordBytes, { record: this.position, line });
   }
+}
+
+/** `comment` or `cdata` once `pending` (from a '<' between events) is one, `markup` once it cannot be. */
+function markupKind(pending: string): 'comment' | 'cdata' | 'markup' | undefined {
+  if (pending === COMMENT_OPEN) return 'comment';
+  if (pending === CDATA_OPEN) return 'cdata';
+
+  return COMMENT_OPEN.startsWith(pending) || CDATA_OPEN.startsWith(pending) ? undefined : 'markup';
+}
+
+/** What markup from a '<' between events is, when its start says it cannot be an event's start tag. */
+function markupWhat(pending: string): string | undefined {
+  if (pending.startsWith('<?')) return 'a processing instruction';
+  if (pending.startsWith('<!')) return 'a markup declaration';
+
+  return pending.startsWith('</') ? 'an end tag' : undefined;
+}
+
+/** Index after the '>' closing a tag (one outside quotes), or -1 when the tag goes on past `stop`. */
+function tagEnd(parsed: string, from: number, stop: number, markup: Markup): number {
+  for (let k = from; k < stop; k++) {
+    const char = parsed[k];
+    if (markup.quote !== '') {
+      if (char === markup.quote) markup.quote = '';
+    } else if (char === '"' || char === "'") {
+      markup.quote = char;
+    } else if (char === '>') {
+      return k + 1;
+    }
+  }
+
+  return -1;
 }
 
 // ---- values --------------------------------------------------------------------------------------------

@@ -92,6 +92,59 @@ describe('bodyFormatOf', () => {
     },
   );
 
+  it.each([
+    ['application/xml; charset=utf-16', 'utf-16'],
+    ['text/xml; Charset="UTF-16LE"', 'UTF-16LE'],
+    ["application/xml;charset='windows-1252'", 'windows-1252'],
+    ['TEXT/XML ; charset = iso-8859-1', 'iso-8859-1'],
+    ['application/xml; charset=utf8', 'utf8'],
+    ['application/xml; charset=', ''],
+    ['application/xml; charset=utf-8; charset=utf-16', 'utf-16'],
+  ])('refuses XML sent as %j up front, naming the charset %j', (contentType, charset) => {
+    let caught: unknown;
+    try {
+      bodyFormatOf(contentType);
+    } catch (error) {
+      caught = error;
+    }
+
+    expect(caught).toBeInstanceOf(UnsupportedMediaTypeError);
+    const { message, details } = caught as UnsupportedMediaTypeError;
+    expect(message).toBe(
+      `charset "${charset}" is not supported: the XML reader reads UTF-8 only; send the body as UTF-8`,
+    );
+    expect(details).toEqual({ contentType, charset, acceptedCharsets: ['utf-8', 'us-ascii'] });
+  });
+
+  it.each([
+    'application/xml; charset=utf-8',
+    'text/xml; charset=UTF-8',
+    'application/xml; charset="utf-8"',
+    "text/xml;CHARSET='US-ASCII'",
+    'application/xml; charset=us-ascii',
+    'application/xml; foo="a;charset=utf-16"; charset=utf-8',
+    'application/xml; charsets=utf-16',
+  ])('reads XML sent as %j', (contentType) => {
+    expect(bodyFormatOf(contentType)).toBe('xml');
+  });
+
+  it.each([
+    ['application/json; charset=utf-16', 'json'],
+    ['application/x-ndjson; charset=iso-8859-1', 'ndjson'],
+    ['text/csv; charset=windows-1252', 'csv'],
+  ])('keeps mapping %s to %s: the charset check is for XML only', (contentType, format) => {
+    expect(bodyFormatOf(contentType)).toBe(format);
+  });
+
+  it('refuses a UTF-16 XML type as not accepted, not for its charset, where XML is not accepted', () => {
+    const attempt = () => bodyFormatOf('application/xml; charset=utf-16', ['json']);
+
+    expect(attempt).toThrow(UnsupportedMediaTypeError);
+    expect(attempt).toThrow(
+      /^content type "application\/xml" is not accepted; send one of: application\/json, text\/json$/,
+    );
+  });
+
   it('refuses a known media type of a format not accepted, naming the type', () => {
     const attempt = () => bodyFormatOf('text/csv', ['json']);
 

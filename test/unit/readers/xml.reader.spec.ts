@@ -510,6 +510,8 @@ describe('XML reader: record size limit', () => {
   it.each([
     ['an event', '<Events>\n<Event/>\n<Event><EventData><Data>', 'x', { record: 1, line: 3 }],
     ['an event start tag', '<Event/><Event a="', 'x', { record: 1, line: 1 }],
+    ['an <Events> start tag', '<Events a="', 'x', { line: 1 }],
+    ['a processing instruction between events', '<Event/>\n<?app ', 'x', { line: 2 }],
     ['a comment between events', '<Event/>\n<!--', 'x', undefined],
   ] as const)('stops soon after 1 MiB of a 100 MB %s', async (_, prefix, fill, spot) => {
     const MIB = 1024 * 1024;
@@ -534,11 +536,15 @@ describe('XML reader: record size limit', () => {
     if (spot) {
       expect(caught).toBeInstanceOf(PayloadTooLargeError);
       expect((caught as PayloadTooLargeError).details).toEqual({ limitBytes: MIB, ...spot });
+      expect((caught as Error).message).toMatch(/^(record \d+|the <Events> start tag|a processing instruction) \(line/);
       expect(state.finished).toBe(false);
       expect(state.pulled).toBeLessThanOrEqual(MIB + 2 * CHUNK);
     } else {
-      // A comment is not a record: it is read to its end, keeping no more than the limit of it.
+      // A comment is not a record: it is skipped to its end, none of it kept; only its missing end is refused.
       expect(caught).toBeInstanceOf(BodyParseError);
+      expect((caught as Error).message).toMatch(
+        /^invalid XML at line 2 column \d+ outside any record: unclosed comment$/,
+      );
       expect(state.finished).toBe(true);
     }
   });
@@ -556,6 +562,202 @@ describe('XML reader: record size limit', () => {
     }
   });
 });
+
+describe('XML reader: text between events', () => {
+  const MIB = 1024 * 1024;
+  const CHUNK = 64 * 1024;
+  const FIFTY_MIB = 50 * MIB;
+
+  /** `total` characters of `pattern` repeated, made one 64 KiB chunk at a time as they are pulled. */
+  function* filler(pattern: string, total: number): Generator<string> {
+    const chunk = pattern.repeat(Math.ceil(CHUNK / pattern.length)).slice(0, CHUNK);
+    for (let sent = 0; sent < total; sent += chunk.length) yield chunk.slice(0, Math.min(chunk.length, total - sent));
+  }
+
+  /** Feeds `before`, the filler and `after` to a reader; the records, and the most kept and heap growth seen. */
+  function feedAround(before: string, fill: Iterable<string>, after: string) {
+    const reader = new XmlEventReader();
+    const heapAtStart = process.memoryUsage().heapUsed;
+    const watch = { kept: 0, heapGrowth: 0, filled: 0 };
+    const records = reader.feed(before);
+    for (const chunk of fill) {
+      records.push(...reader.feed(chunk));
+      watch.filled += chunk.length;
+      watch.kept = Math.max(watch.kept, reader.keptChars);
+      watch.heapGrowth = Math.max(watch.heapGrowth, process.memoryUsage().heapUsed - heapAtStart);
+    }
+    records.push(...reader.feed(after), ...reader.end());
+
+    return { records, ...watch };
+  }
+
+  /** A body streamed as bytes: `before`, the filler, `after`, pulled one chunk at a time. */
+  async function* streamAround(before: string, fill: Iterable<string>, after: string): AsyncGenerator<Buffer> {
+    yield xml(before);
+    for (const chunk of fill) yield xml(chunk);
+    yield xml(after);
+  }
+
+  async function readStreamed(body: AsyncIterable<Buffer>): Promise<{ records: SourceRecord[]; error: unknown }> {
+    const records: SourceRecord[] = [];
+    try {
+      for await (const batch of readRecords(body, 'xml', { batchSize: 1 })) records.push(...batch);
+    } catch (error) {
+      return { records, error };
+    }
+
+    return { records, error: undefined };
+  }
+
+  it.each([
+    ['between top-level events', '', ''],
+    ['inside an <Events> root', '<?xml version="1.0" encoding="utf-8"?>\r\n<Events>\r\n', '\r\n</Events>\r\n'],
+  ])('reads 50 MB of newlines %s in bounded memory, the later event on its right line', (_, open, close) => {
+    const first = sysmonEvent(1);
+    const second = sysmonEvent(2);
+    const { records, kept, heapGrowth, filled } = feedAround(
+      `${open}${first}`,
+      filler('\n', FIFTY_MIB),
+      `${second}${close}`,
+    );
+    const firstLine = 1 + countLines(open);
+
+    expect(filled).toBe(FIFTY_MIB);
+    expect(records.map((r) => [r.position, r.line, r.text])).toEqual([
+      [0, firstLine, first],
+      [1, firstLine + FIFTY_MIB, second],
+    ]);
+    expect(records[1].value.EventData).toMatchObject({ ProcessId: '1002' });
+    expect(kept).toBeLessThanOrEqual(second.length);
+    // Holding the newlines (as saxes did before) grows the heap by more than their 50 MB.
+    expect(heapGrowth).toBeLessThan(20 * MIB);
+  });
+
+  it('keeps line, column and byte offset of a fault right after 50 MB of mixed blanks, bytes streamed', async () => {
+    const blanks = ' \t\r\n\u00A0\r\n';
+    const blanksText = [...filler(blanks, FIFTY_MIB)].join('');
+    const lines = countLines(blanksText);
+    const bytesOf = Buffer.byteLength(blanksText);
+    const first = `${sysmonEvent(0)}\n`;
+    const broken = '<Event><System>\n  <EventID>1</EventId></System></Event>';
+    const withoutBlanks = await readError([xml(first + broken)], 'xml');
+
+    const { records, error } = await readStreamed(streamAround(first, filler(blanks, FIFTY_MIB), broken));
+    const { details } = withoutBlanks as BodyParseError;
+
+    expect(details).toEqual({
+      line: 3,
+      column: bytes('  <EventID>1</EventId>'),
+      offset: expect.any(Number),
+      record: 1,
+    });
+    expect(records.map((r) => r.position)).toEqual([0]);
+    expect(error).toBeInstanceOf(BodyParseError);
+    expect((error as BodyParseError).details).toEqual({
+      ...details,
+      line: (details?.line as number) + lines,
+      offset: (details?.offset as number) + bytesOf,
+    });
+    expect((error as Error).message).toMatch(new RegExp(`^invalid XML at line ${3 + lines} column \\d+ in record 1: `));
+  });
+
+  it('names the line of stray text after 50 MB of newlines inside <Events>', async () => {
+    const { records, error } = await readStreamed(
+      streamAround(`<Events>\n${sysmonEvent(0)}`, filler('\n', FIFTY_MIB), '  stray words\n</Events>'),
+    );
+
+    expect(records).toHaveLength(1);
+    expect(error).toBeInstanceOf(BodyParseError);
+    expect((error as Error).message).toBe(`text "stray words" at line ${2 + FIFTY_MIB} is outside any <Event> element`);
+    expect((error as BodyParseError).details).toEqual({ line: 2 + FIFTY_MIB });
+  });
+
+  it('skips a 50 MB comment between events in bounded memory', () => {
+    const commentLines = [...filler('x-\n', FIFTY_MIB)].reduce((sum, chunk) => sum + countLines(chunk), 0);
+    const comment = feedAround(
+      `<Events>${sysmonEvent(1)}\n<!--`,
+      filler('x-\n', FIFTY_MIB),
+      `-->\n${SYSMON_8}</Events>`,
+    );
+
+    expect(comment.records.map((r) => [r.position, r.line])).toEqual([
+      [0, 1],
+      [1, 3 + commentLines],
+    ]);
+    expect(comment.records[1].value).toEqual(SYSMON_8_VALUE);
+    expect(comment.kept).toBeLessThanOrEqual(SYSMON_8.length);
+    expect(comment.heapGrowth).toBeLessThan(20 * MIB);
+  });
+
+  it('gives the same records however a body with blanks, comments and tricky tags between events is cut', async () => {
+    const events = [
+      `<Event ${NS}/>`,
+      `<Event a='/>' b=">"></Event\r\n  >`,
+      "<Event><EventData><Data Name='Event'>Event&gt; / &gt;</Data><Data>-->Event></Data></EventData></Event>",
+      `<ev:Event xmlns:ev='urn:ev'><ev:System><ev:EventID>4</ev:EventID></ev:System></ev:Event${' '.repeat(70)}>`,
+      '<Event><UserData><Event><Name>inner</Name></Event></UserData></Event>',
+      sysmonEvent(6, 'C:\\é\\😀.exe'),
+    ];
+    const gaps = ['\r\n', ' <!-- a > b - c -->\t', '\u00A0\uFEFF\n', '<!---->', '\n<!-- Event> />\n-->\n\n', ''];
+    const inside = events.map((event, k) => event + gaps[k]).join('');
+    const text = `<?xml version='1.0'?>\n<Events a='x>y' b="/>">${inside}</Events>\n`;
+    const body = Buffer.concat([BOM, xml(text)]);
+    const whole = await readAll([body], 'xml');
+
+    expect(whole.map((r) => r.text)).toEqual(events);
+    expect(whole.map((r) => r.line)).toEqual([2, 3, 4, 5, 5, 9]);
+    expect(whole[2].value.EventData).toEqual({ Event: 'Event> / >', Data: ['-->Event>'] });
+    expect(whole[4].value.UserData).toEqual({ Event: { Name: 'inner' } });
+    for (const [way, chunks] of chunkings(body)) expect(await readAll(chunks, 'xml'), way).toEqual(whole);
+  });
+
+  it.each([
+    [
+      'a malformed comment',
+      '<Event/>\n<!-- a -- b -->',
+      'invalid XML at line 2 column 10 outside any record: malformed comment',
+    ],
+    [
+      'a forbidden character in a comment',
+      '<Event/>\n<!-- \u0001 -->',
+      'line 2 column 6 outside any record: disallowed',
+    ],
+    [
+      'an unclosed comment',
+      '<Events>\n<Event/>\n  <!-- x',
+      'invalid XML at line 3 column 9 outside any record: unclosed',
+    ],
+    [
+      'a "<" at the end of the body',
+      '<Event/>\n<',
+      'invalid XML at line 2 column 1 outside any record: unexpected end',
+    ],
+  ])('refuses %s between events, naming where', async (_, text, message) => {
+    for (const chunks of [[xml(text)], splitEvery(xml(text), 1)]) {
+      const error = await readError(chunks, 'xml');
+
+      expect(error).toBeInstanceOf(BodyParseError);
+      expect(error.message).toContain(message);
+    }
+  });
+
+  it('refuses a tag between events longer than the record limit, naming what it is', async () => {
+    const body = xml(`<Event/>\n<Events a='${'x'.repeat(300)}'>\n<Event/></Events>`);
+    for (const chunks of [[body], splitEvery(body, 7)]) {
+      const error = await readError(chunks, 'xml', { maxRecordBytes: 100 });
+
+      expect(error).toBeInstanceOf(PayloadTooLargeError);
+      expect(error.message).toBe(
+        'the <Events> start tag (line 2) exceeds the 100-byte record limit (INGEST_MAX_RECORD_BYTES)',
+      );
+      expect((error as PayloadTooLargeError).details).toEqual({ limitBytes: 100, line: 2 });
+    }
+  });
+});
+
+function countLines(text: string): number {
+  return text.split('\n').length - 1;
+}
 
 const WUAUCLT = 'otrf-security-datasets/extracts/covenant_lolbin_wuauclt_createremotethread.extract.ndjson';
 
