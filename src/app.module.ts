@@ -9,6 +9,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 
 import { AlertRepository } from './alerts/alert.repository.js';
+import { AlertEvidenceService } from './alerts/alert-evidence.service.js';
 import { AlertService } from './alerts/alert.service.js';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { JsonLogger } from './common/json.logger.js';
@@ -24,6 +25,9 @@ import { EventRepository } from './ingest/event.repository.js';
 import { SysmonEventRepository } from './ingest/sysmon-event.repository.js';
 import { CorrelationLoader } from './detection/correlation.loader.js';
 import { DeviceUnitRepository } from './detection/device-unit.repository.js';
+import { SuppressionRepository } from './suppressions/suppression.repository.js';
+import { SuppressionService } from './suppressions/suppression.service.js';
+import { SuppressionsController } from './suppressions/suppressions.controller.js';
 import { IngestController } from './ingest/ingest.controller.js';
 import { IngestService } from './ingest/ingest.service.js';
 import { RuleRepository } from './rules/rule.repository.js';
@@ -76,7 +80,14 @@ export class AppModule {
 
     return {
       module: AppModule,
-      controllers: [IngestController, AlertsController, RulesController, GraphController, HealthController],
+      controllers: [
+        IngestController,
+        AlertsController,
+        RulesController,
+        GraphController,
+        SuppressionsController,
+        HealthController,
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: DATABASE, useValue: db },
@@ -86,14 +97,17 @@ export class AppModule {
         repository(PendingDetectionRepository),
         repository(SysmonEventRepository),
         repository(DeviceUnitRepository),
+        repository(SuppressionRepository),
         CorrelationLoader,
         DatabaseCloser,
         ShutdownGrace,
         RuleService,
         AlertService,
+        AlertEvidenceService,
         DetectionService,
         IngestService,
         GraphService,
+        SuppressionService,
         HealthService,
       ],
     };

@@ -5,7 +5,8 @@ const ALERT_NAMESPACE = Buffer.from('6f1c2a9e4b7d4e0fa3c58d21e9b04c77', 'hex');
 
 /**
  * A name-based (version 5) UUID of the alert's identity: the same rule, device, device name and target
- * process always give the same id, on any database and after any re-run.
+ * process (graph mode: the same connecting process lifetime) always give the same id, on any database and after
+ * any re-run.
  */
 export function alertId(parts: {
   ruleId: string;
@@ -13,8 +14,13 @@ export function alertId(parts: {
   deviceName: string;
   processId: number;
   fileName: string;
+  /** Graph mode: the connecting process's node key (its lifetime), instead of device name, pid and name. */
+  processKey?: string;
 }): string {
-  const name = JSON.stringify([parts.ruleId, parts.deviceId, parts.deviceName, parts.processId, parts.fileName]);
+  const name =
+    parts.processKey === undefined
+      ? JSON.stringify([parts.ruleId, parts.deviceId, parts.deviceName, parts.processId, parts.fileName])
+      : JSON.stringify([parts.ruleId, parts.deviceId, 'graph', parts.processKey]);
   const bytes = createHash('sha1').update(ALERT_NAMESPACE).update(name).digest().subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;

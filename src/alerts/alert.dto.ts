@@ -1,7 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 import { EmptyAsAbsent, EnumField, IntField, IsoTimeField, TextField } from '../common/api-field.decorators.js';
-import { EventTable, MAX_DEVICE_ID_LENGTH } from '../vocabulary/graph.vocabulary.js';
+import { RULE_MODES } from '../rules/rule.types.js';
+import { SuppressionRecordDto } from '../suppressions/suppression.dto.js';
+import { EdgeKind, EventTable, MAX_DEVICE_ID_LENGTH, NodeKind } from '../vocabulary/graph.vocabulary.js';
 import { ALERT_STATUSES, type AlertStatus } from './alert.model.js';
 
 export class AlertQueryDto {
@@ -65,6 +67,46 @@ export class EvidenceRefDto {
   @ApiProperty({ description: 'r:<timestamp>:<ReportId>, or h:<sha256> for rows without a ReportId' }) eventKey: string;
 }
 
+export class PathNodeDto {
+  @ApiProperty({ description: 'Graph node key' }) key: string;
+  @ApiProperty({ enum: Object.values(NodeKind) }) kind: string;
+  @ApiPropertyOptional({ description: 'Processes: pid' }) processId?: number;
+  @ApiPropertyOptional({ description: "Processes: lower-cased image name ('' when no event names it)" })
+  fileName?: string;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Processes: Sysmon ProcessGuid' })
+  processGuid?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'date-time', description: 'Processes: creation' })
+  creationTime?: string | null;
+  @ApiPropertyOptional({ description: 'The ADWS endpoint: remote address' }) remoteIp?: string;
+  @ApiPropertyOptional({ description: 'The ADWS endpoint: remote port' }) remotePort?: number;
+}
+
+export class PathEdgeDto {
+  @ApiProperty() key: string;
+  @ApiProperty({ enum: Object.values(EdgeKind) }) kind: string;
+  @ApiProperty({ description: 'Node key' }) source: string;
+  @ApiProperty({ description: 'Node key' }) target: string;
+  @ApiProperty({ format: 'date-time' }) firstSeen: string;
+  @ApiProperty({ format: 'date-time' }) lastSeen: string;
+  @ApiPropertyOptional({ type: [String], description: 'injected edges: the injection methods' }) methods?: string[];
+  @ApiProperty({ type: [EvidenceRefDto], description: 'The stored events behind this edge that satisfy the rule' })
+  evidence: EvidenceRefDto[];
+}
+
+export class AlertPathDto {
+  @ApiProperty({ type: [PathNodeDto], description: 'From the first injector to the ADWS endpoint' })
+  nodes: PathNodeDto[];
+  @ApiProperty({ type: [PathEdgeDto], description: 'One fewer than the nodes, in path order' }) edges: PathEdgeDto[];
+  @ApiProperty({ description: 'The connecting process descends from the last injected one (spawned edges)' })
+  viaDescendant: boolean;
+}
+
+export class ExclusionReportDto {
+  @ApiProperty() description: string;
+  @ApiProperty({ description: "Injection events into the alert's processes this exclusion held back" })
+  excludedEvents: number;
+}
+
 export class AlertDto {
   @ApiProperty({ format: 'uuid', description: 'Stable for the same rule, device, device name and target process' })
   id: string;
@@ -86,6 +128,31 @@ export class AlertDto {
   @ApiProperty({ type: [EvidenceRefDto], description: 'Every stored event behind the alert' })
   evidence: EvidenceRefDto[];
   @ApiProperty({ type: [String], description: 'Graph node keys on the alert paths' }) nodeKeys: string[];
+  @ApiProperty({ enum: RULE_MODES, description: 'The rule mode that derived the alert' }) mode: string;
+  @ApiProperty({
+    type: AlertPathDto,
+    nullable: true,
+    description: 'The first of paths (earliest first injection); null only for alerts stored before paths existed',
+  })
+  path: AlertPathDto | null;
+  @ApiProperty({ type: [AlertPathDto], description: 'Every path behind the alert' }) paths: AlertPathDto[];
+  @ApiProperty({
+    description: 'Graph mode: every path reaches the connection through a descendant of the injected process',
+  })
+  viaDescendant: boolean;
+  @ApiProperty({
+    type: [String],
+    description: 'What the evidence lacks, e.g. an injector whose creation was never seen',
+  })
+  evidenceGaps: string[];
+  @ApiProperty({ type: [ExclusionReportDto], description: 'The exclusions in force when the alert was derived' })
+  exclusionsConsidered: ExclusionReportDto[];
+  @ApiProperty({
+    type: SuppressionRecordDto,
+    nullable: true,
+    description: 'The suppression holding the alert back (status suppressed), else null',
+  })
+  suppression: SuppressionRecordDto | null;
   @ApiProperty({ description: 'Bumped whenever the evidence or status changes' }) revision: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -95,4 +162,18 @@ export class AlertPageDto {
   @ApiProperty({ type: [AlertDto], description: 'Ordered by timestamp, then id (oldest first)' }) items: AlertDto[];
   @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end' })
   nextCursor: string | null;
+}
+
+export class RawEventDto {
+  @ApiProperty({ enum: Object.values(EventTable) }) table: string;
+  @ApiProperty() deviceId: string;
+  @ApiProperty() eventKey: string;
+  @ApiProperty({ format: 'date-time', description: 'Event time (UTC, 7 fractional digits)' }) timestamp: string;
+  @ApiProperty({ description: 'The record as received', type: 'object', additionalProperties: true }) raw: unknown;
+}
+
+export class AlertEvidenceDto {
+  @ApiProperty({ format: 'uuid' }) alertId: string;
+  @ApiProperty({ type: [RawEventDto], description: "In the order of the alert's evidence list" })
+  items: RawEventDto[];
 }

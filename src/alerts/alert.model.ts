@@ -1,9 +1,12 @@
-import type { AlertCandidate } from '../detection/alert.types.js';
+import type { AlertCandidate, AlertPath } from '../detection/alert.types.js';
+import type { SuppressionRecord } from '../suppressions/suppression.types.js';
 
 export const AlertStatus = {
   New: 'new',
   /** The evidence no longer satisfies the rule under the current settings (after a re-run). */
   Retracted: 'retracted',
+  /** Derived, but held back by a suppression in force (recorded on the alert as `suppression`). */
+  Suppressed: 'suppressed',
 } as const;
 export type AlertStatus = (typeof AlertStatus)[keyof typeof AlertStatus];
 export const ALERT_STATUSES: readonly AlertStatus[] = Object.values(AlertStatus);
@@ -15,7 +18,11 @@ export interface MitreMapping {
 }
 
 /** An alert as stored and served: the detector's candidate plus identity, lifecycle and clocks. */
-export interface Alert extends Omit<AlertCandidate, 'nodeKeys'> {
+export interface Alert extends Omit<AlertCandidate, 'nodeKeys' | 'path' | 'processKey'> {
+  /** Null only for an alert stored before paths were recorded, until a re-run derives it again. */
+  path: AlertPath | null;
+  /** The suppression holding the alert back, while one does. */
+  suppression: SuppressionRecord | null;
   id: string;
   status: AlertStatus;
   severity: string;

@@ -9,6 +9,7 @@ import { canonicalTimestamp } from '../ingest/mappers/normalize.js';
 import { alertId, UUID_PATTERN } from './alert-id.js';
 import { ADWS_RULE_MITRE, ADWS_RULE_SEVERITY, AlertStatus, type Alert } from './alert.model.js';
 import { canonicalDeviceId } from '../vocabulary/graph.vocabulary.js';
+import { suppressionFor, type Suppression, type SuppressionRecord } from '../suppressions/suppression.types.js';
 import { AlertRepository, type AlertRow, type AlertSearch, type AlertState } from './alert.repository.js';
 
 export interface AlertQuery {
@@ -50,13 +51,14 @@ export class AlertService {
     deviceIds: string[],
     candidates: AlertCandidate[],
     now: string,
+    suppressions: readonly Suppression[] = [],
   ): Promise<ReconcileOutcome> {
     const outcome: ReconcileOutcome = { created: 0, updated: 0, retracted: 0 };
     if (deviceIds.length === 0) return outcome;
 
     await this.db.transaction(async (tx) => {
       const states = new Map((await this.alerts.getStates(tx, ruleId, deviceIds)).map((s) => [s.id, s]));
-      const derived = await this.upsertChanged(tx, candidates, states, now, outcome);
+      const derived = await this.upsertChanged(tx, candidates, states, now, outcome, suppressions);
       await this.retractUnderived(tx, states, derived, now, outcome);
     });
 
@@ -73,13 +75,14 @@ export class AlertService {
     states: Map<string, AlertState>,
     now: string,
     outcome: ReconcileOutcome,
+    suppressions: readonly Suppression[],
   ): Promise<Set<string>> {
     const derived = new Set<string>();
     for (const candidate of candidates) {
-      const row = this.toRow(candidate, states, now);
+      const row = this.toRow(candidate, suppressionFor(candidate, suppressions), states, now);
       derived.add(row.id);
       const before = states.get(row.id);
-      if (before && before.contentHash === row.contentHash && before.status !== AlertStatus.Retracted) continue;
+      if (before && before.contentHash === row.contentHash && before.status === row.status) continue;
 
       await this.alerts.upsert(tx, row);
       if (before) outcome.updated++;
@@ -138,7 +141,17 @@ export class AlertService {
     return { items: page.map(toAlert), nextCursor };
   }
 
-  private toRow(candidate: AlertCandidate, states: Map<string, AlertState>, now: string): AlertRow {
+  /**
+   * The row of a derived alert. Held back by a suppression: status `suppressed`, the suppression in its content.
+   * Otherwise it keeps the status it had, unless that was `retracted` or `suppressed`: then it is `new` again.
+   */
+  private toRow(
+    derived: AlertCandidate,
+    suppression: SuppressionRecord | null,
+    states: Map<string, AlertState>,
+    now: string,
+  ): AlertRow {
+    const candidate = { ...derived, suppression };
     const id = alertId(candidate);
     const before = states.get(id);
     const contentHash = createHash('sha256').update(JSON.stringify(candidate)).digest('hex');
@@ -150,7 +163,7 @@ export class AlertService {
       deviceName: candidate.deviceName,
       processId: candidate.processId,
       fileName: candidate.fileName,
-      status: before && before.status !== AlertStatus.Retracted ? before.status : AlertStatus.New,
+      status: statusOf(before?.status, suppression),
       severity: ADWS_RULE_SEVERITY,
       timestampText: candidate.timestamp,
       content: candidate as unknown as Record<string, unknown>,
@@ -160,6 +173,15 @@ export class AlertService {
       updatedAt: now,
     };
   }
+}
+
+function statusOf(before: AlertStatus | undefined, suppression: SuppressionRecord | null): AlertStatus {
+  if (suppression !== null) return AlertStatus.Suppressed;
+  if (before === undefined || before === AlertStatus.Retracted || before === AlertStatus.Suppressed) {
+    return AlertStatus.New;
+  }
+
+  return before;
 }
 
 function toAlert(row: AlertRow): Alert {
@@ -196,6 +218,13 @@ function toAlert(row: AlertRow): Alert {
     evidence: candidate.evidence.map((e) => ({ table: e.table, deviceId: e.deviceId, eventKey: e.eventKey })),
     mitre: ADWS_RULE_MITRE.map((m) => ({ ...m, tactics: m.tactics.map((t) => ({ ...t })) })),
     nodeKeys: candidate.nodeKeys,
+    mode: candidate.mode ?? 'reference',
+    path: candidate.path ?? null,
+    paths: candidate.paths ?? [],
+    viaDescendant: candidate.viaDescendant ?? false,
+    evidenceGaps: candidate.evidenceGaps ?? [],
+    exclusionsConsidered: candidate.exclusionsConsidered ?? [],
+    suppression: (row.content.suppression as SuppressionRecord | null | undefined) ?? null,
     revision: row.revision,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { AlertDto, AlertPageDto, AlertQueryDto } from './alert.dto.js';
+import { AlertEvidenceService } from './alert-evidence.service.js';
+import { AlertDto, AlertEvidenceDto, AlertPageDto, AlertQueryDto } from './alert.dto.js';
 import { AlertService } from './alert.service.js';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -9,7 +10,10 @@ const DEFAULT_PAGE_SIZE = 100;
 @ApiTags('alerts')
 @Controller('api/v1/alerts')
 export class AlertsController {
-  constructor(@Inject(AlertService) private readonly alerts: AlertService) {}
+  constructor(
+    @Inject(AlertService) private readonly alerts: AlertService,
+    @Inject(AlertEvidenceService) private readonly evidenceService: AlertEvidenceService,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'List alerts, oldest first, with keyset pagination' })
@@ -24,5 +28,18 @@ export class AlertsController {
   @ApiNotFoundResponse({ description: 'No alert has this id' })
   get(@Param('id') id: string): Promise<AlertDto> {
     return this.alerts.get(id);
+  }
+
+  @Get(':id/evidence')
+  @ApiOperation({
+    summary: 'The stored events behind an alert, as received',
+    description:
+      'Every event the alert cites (its evidence list, which its path edges also name), with the record as it was ' +
+      'received: a Defender row or streaming envelope, a Sysmon JSON record, or {"xml": "<Event>...</Event>"}.',
+  })
+  @ApiOkResponse({ type: AlertEvidenceDto })
+  @ApiNotFoundResponse({ description: 'No alert has this id' })
+  evidence(@Param('id') id: string): Promise<AlertEvidenceDto> {
+    return this.evidenceService.evidenceOf(id);
   }
 }

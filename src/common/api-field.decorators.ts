@@ -5,6 +5,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsISO8601,
@@ -87,6 +88,10 @@ export function TextField(
 
 export function EnumField(options: FieldOptions & { values: readonly string[] }): PropertyDecorator {
   return applyDecorators(documented(options, { type: 'string', enum: [...options.values] }), IsIn(options.values));
+}
+
+export function BoolField(options: FieldOptions): PropertyDecorator {
+  return applyDecorators(documented(options, { type: 'boolean' }), IsBoolean());
 }
 
 export function IsoTimeField(options: FieldOptions): PropertyDecorator {

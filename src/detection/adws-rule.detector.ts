@@ -13,18 +13,26 @@ import {
   type NodeAttributes,
   type ProcessNodeAttributes,
 } from '../vocabulary/graph.vocabulary.js';
-import type { AlertCandidate, ConnectionSummary, InjectorSummary } from './alert.types.js';
+import { comparePaths, exclusionReport, pathEdge, pathNode } from './alert.explanation.js';
+import { splitDeviceName } from './device-name.js';
+import { detectGraphModeCandidates } from './graph-mode.detector.js';
+import type { AlertCandidate, AlertPath, ConnectionSummary, InjectorSummary } from './alert.types.js';
 import { evidenceId } from './event.filters.js';
 import { occurrenceSummary, type DeviceGraph } from './graph.builder.js';
 import { findInjectionPaths, type InjectionPath } from './path.finder.js';
 import { compareEvidence, compareNumbers, compareOccurrences, compareStrings, sortedDistinct } from './sort.order.js';
 
+export { splitDeviceName } from './device-name.js';
+
 /**
+ * The rule on one device graph, in the settings' mode: graph mode is graph-mode.detector.ts; reference mode follows.
  * Rule 6: one candidate per (device, DeviceName of the connections, target process), summarising the
  * matched injections and connections of every path into that target. Sorted by device id, device
  * name, target pid and name; every list inside is sorted, so equal graphs give deep-equal output.
  */
 export function detectAlertCandidates(graph: DeviceGraph, settings: AdwsRuleSettings): AlertCandidate[] {
+  if (settings.mode === 'graph') return detectGraphModeCandidates(graph, settings);
+
   const groups = new Map<string, InjectionPath[]>();
   for (const path of findInjectionPaths(graph, settings)) {
     const key = [path.deviceId, path.deviceName, path.targetKey].join('\u0000');
@@ -33,10 +41,10 @@ export function detectAlertCandidates(graph: DeviceGraph, settings: AdwsRuleSett
     else groups.set(key, [path]);
   }
 
-  return [...groups.values()].map((paths) => toCandidate(graph, paths)).sort(compareCandidates);
+  return [...groups.values()].map((paths) => toCandidate(graph, paths, settings)).sort(compareCandidates);
 }
 
-function toCandidate(graph: DeviceGraph, paths: InjectionPath[]): AlertCandidate {
+function toCandidate(graph: DeviceGraph, paths: InjectionPath[], settings: AdwsRuleSettings): AlertCandidate {
   const { deviceId, deviceName, targetKey } = paths[0]!;
   const target = processAttributes(graph, targetKey);
   const injections = distinctOccurrences(paths.map((p) => p.injections));
@@ -56,7 +64,33 @@ function toCandidate(graph: DeviceGraph, paths: InjectionPath[]): AlertCandidate
     connections: connections.map(connectionSummary).sort(compareConnectionSummaries),
     evidence,
     nodeKeys: sortedDistinct(paths.flatMap((p) => p.nodeKeys)),
+    ...referenceExplanation(graph, paths, settings),
   };
+}
+
+/** Reference mode explains each injector → target → endpoint path; it knows no lifetimes, so no gaps. */
+function referenceExplanation(graph: DeviceGraph, paths: InjectionPath[], settings: AdwsRuleSettings) {
+  const explained = paths.map((p) => explainPath(graph, p)).sort(comparePaths);
+  const distinct = [...new Map(explained.map((p) => [JSON.stringify(p), p])).values()];
+
+  return {
+    mode: 'reference' as const,
+    path: distinct[0]!,
+    paths: distinct,
+    viaDescendant: false,
+    evidenceGaps: [],
+    exclusionsConsidered: exclusionReport(graph, settings, [paths[0]!.targetKey]),
+  };
+}
+
+function explainPath(graph: DeviceGraph, path: InjectionPath): AlertPath {
+  const nodes = [...new Set(path.nodeKeys)].map((key) => pathNode(graph, key));
+  const edges = [
+    pathEdge(graph, path.edgeKeys[0], path.injections),
+    pathEdge(graph, path.edgeKeys[1], path.connections),
+  ];
+
+  return { nodes, edges, viaDescendant: false };
 }
 
 function injectorSummaries(graph: DeviceGraph, paths: InjectionPath[]): InjectorSummary[] {
@@ -102,14 +136,6 @@ function distinctOccurrences<O extends { timestamp: string; evidence: EvidenceRe
   for (const list of lists) for (const occurrence of list) distinct.add(occurrence);
 
   return [...distinct].sort(compareOccurrences);
-}
-
-/** "dc01.corp.example" → host "dc01", domain "corp.example"; a name without a dot has no domain. */
-export function splitDeviceName(deviceName: string): { hostName: string; dnsDomain: string } {
-  const dot = deviceName.indexOf('.');
-  if (dot < 0) return { hostName: deviceName, dnsDomain: '' };
-
-  return { hostName: deviceName.slice(0, dot), dnsDomain: deviceName.slice(dot + 1) };
 }
 
 function processAttributes(graph: DeviceGraph, key: string): ProcessNodeAttributes {

@@ -20,7 +20,12 @@ export class CorrelationLoader {
     @Inject(SysmonEventRepository) private readonly sysmon: SysmonEventRepository,
   ) {}
 
-  async load(units: DeviceUnit[], adwsPorts: number[]): Promise<Map<string, DeviceGraphEvents>> {
+  /**
+   * `reach` (graph mode) follows chains: after the injections into the connecting processes, the injections into
+   * their injectors, and with `descendants` into their ancestors (Sysmon parents, Defender InitiatingProcessParentId),
+   * for `depth` rounds in all.
+   */
+  async load(units: DeviceUnit[], adwsPorts: number[], reach: Reach = DIRECT): Promise<Map<string, DeviceGraphEvents>> {
     const buckets = new UnitBuckets(units);
     const defender = await this.events.loadCorrelationEvents(buckets.defenderIds(), adwsPorts);
     buckets.add(defender.injections, (events, e) => events.injections.push(e));
@@ -37,10 +42,35 @@ export class CorrelationLoader {
     buckets.add(crossSource, (events, e) => events.injections.push(e));
     const creates = await this.sysmon.createsOf(buckets.pairs((u) => u.hostIds, involvedPids));
     buckets.add(creates, (events, e) => events.sysmon.push(e));
+    for (let round = 2; round <= reach.depth; round++) if (!(await this.expand(buckets, reach))) break;
 
     return buckets.byUnit;
   }
+
+  /** One more round back along chains; false when no unit has a process left to follow. */
+  private async expand(buckets: UnitBuckets, reach: Reach): Promise<boolean> {
+    const frontier = buckets.nextFrontier(reach.descendants);
+    if (frontier.size === 0) return false;
+
+    const pidsOf = (events: UnitEvents) => frontier.get(events) ?? new Set<number>();
+    buckets.add(await this.sysmon.threadsInto(buckets.pairs((u) => u.hostIds, pidsOf)), (e, x) => e.sysmon.push(x));
+    buckets.add(await this.events.injectionsInto(buckets.pairs((u) => u.defenderIds, pidsOf)), (e, x) =>
+      e.injections.push(x),
+    );
+    buckets.add(await this.sysmon.createsOf(buckets.pairs((u) => u.hostIds, pidsOf)), (e, x) => e.sysmon.push(x));
+
+    return true;
+  }
 }
+
+/** How far back the loads follow: `depth` rounds of injections, and parents when `descendants`. */
+export interface Reach {
+  depth: number;
+  descendants: boolean;
+}
+
+/** Reference mode: the injections into the connecting processes only. */
+export const DIRECT: Reach = { depth: 1, descendants: false };
 
 interface UnitEvents {
   injections: DeviceEvent[];
@@ -53,6 +83,8 @@ interface UnitEvents {
 class UnitBuckets {
   readonly byUnit = new Map<string, UnitEvents>();
   private readonly unitOfMember = new Map<string, string>();
+  /** Pids whose injections and creations are loaded, per unit's events. */
+  private readonly followed = new Map<UnitEvents, Set<number>>();
 
   constructor(private readonly units: DeviceUnit[]) {
     for (const unit of units) {
@@ -85,6 +117,22 @@ class UnitBuckets {
     );
   }
 
+  /**
+   * Per unit, the pids to follow next: injectors of the loaded injections and, with `descendants`, parents of the
+   * loaded processes, less those followed already (the first round followed the connecting pids).
+   */
+  nextFrontier(descendants: boolean): Map<UnitEvents, Set<number>> {
+    const frontier = new Map<UnitEvents, Set<number>>();
+    for (const events of this.byUnit.values()) {
+      const followed = this.followed.get(events) ?? connectingPids(events);
+      const next = new Set([...chainPids(events, descendants)].filter((pid) => !followed.has(pid)));
+      this.followed.set(events, new Set([...followed, ...next]));
+      if (next.size > 0) frontier.set(events, next);
+    }
+
+    return frontier;
+  }
+
   /** (member, pid) for every member `membersOf` picks and every pid `pidsOf` finds in the unit's events. */
   pairs(membersOf: (unit: DeviceUnit) => string[], pidsOf: (events: UnitEvents) => Set<number>): ProcessPairs {
     return this.units.flatMap((unit) => {
@@ -114,6 +162,21 @@ function sysmonConnectingPids(events: UnitEvents): Set<number> {
   return pids;
 }
 
+/** Injectors of every loaded injection, and with `descendants` the parents of every loaded process. */
+function chainPids(events: UnitEvents, descendants: boolean): Set<number> {
+  const pids = new Set<number>();
+  for (const e of events.injections) if (e.initiatingProcessId !== null) pids.add(e.initiatingProcessId);
+  for (const e of events.sysmon) {
+    if (e.eventId === SysmonEventId.CreateRemoteThread && e.processId !== null) pids.add(e.processId);
+    if (descendants && e.eventId === SysmonEventId.ProcessCreate && e.parentProcessId !== null)
+      pids.add(e.parentProcessId);
+  }
+  if (descendants)
+    for (const c of events.connections) if (c.initiatingProcessParentId) pids.add(c.initiatingProcessParentId);
+
+  return pids;
+}
+
 /** Connecting pids, and the sources and targets of injections: the processes whose creations name them. */
 function involvedPids(events: UnitEvents): Set<number> {
   const pids = connectingPids(events);
@@ -127,4 +190,11 @@ function involvedPids(events: UnitEvents): Set<number> {
   }
 
   return pids;
+}
+
+/** What a rule's settings need loaded: one round in reference mode, the chain depth and parents in graph mode. */
+export function reachOf(settings: { mode: string; maxChainDepth: number; followDescendants: boolean }): Reach {
+  if (settings.mode !== 'graph') return DIRECT;
+
+  return { depth: settings.maxChainDepth, descendants: settings.followDescendants };
 }

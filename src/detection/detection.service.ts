@@ -7,13 +7,14 @@ import { EventRepository } from '../ingest/event.repository.js';
 import { SysmonEventRepository } from '../ingest/sysmon-event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
 import { PendingDetectionRepository } from './pending-detection.repository.js';
+import { SuppressionRepository } from '../suppressions/suppression.repository.js';
 import { ADWS_RULE_ID, type AdwsRuleSettings } from '../rules/rule.types.js';
 import { detectAlertCandidates } from './adws-rule.detector.js';
 import type { AlertCandidate } from './alert.types.js';
-import { CorrelationLoader } from './correlation.loader.js';
+import { CorrelationLoader, reachOf } from './correlation.loader.js';
 import { DeviceUnitRepository } from './device-unit.repository.js';
 import type { DeviceUnit } from './device-unit.resolver.js';
-import { buildDeviceGraph } from './graph.builder.js';
+import { buildDeviceGraph, identityOf } from './graph.builder.js';
 
 /** Devices whose events are loaded and correlated in one round trip. */
 const DEVICE_CHUNK = 500;
@@ -38,6 +39,7 @@ export class DetectionService implements OnApplicationBootstrap {
     @Inject(SysmonEventRepository) private readonly sysmon: SysmonEventRepository,
     @Inject(DeviceUnitRepository) private readonly deviceUnits: DeviceUnitRepository,
     @Inject(CorrelationLoader) private readonly loader: CorrelationLoader,
+    @Inject(SuppressionRepository) private readonly suppressions: SuppressionRepository,
     @Inject(PendingDetectionRepository) private readonly pending: PendingDetectionRepository,
     @Inject(RuleService) private readonly rules: RuleService,
     @Inject(AlertService) private readonly alerts: AlertService,
@@ -86,12 +88,9 @@ export class DetectionService implements OnApplicationBootstrap {
       const marks = await this.pending.marksFor(chunk);
       const plan = await this.deviceUnits.plan(chunk);
       const candidates = await this.candidatesFor(plan.units, settings);
-      const outcome = await this.alerts.reconcile(
-        ADWS_RULE_ID,
-        plan.reconcileIds,
-        candidates,
-        new Date().toISOString(),
-      );
+      const now = new Date().toISOString();
+      const suppressions = await this.suppressions.active(now);
+      const outcome = await this.alerts.reconcile(ADWS_RULE_ID, plan.reconcileIds, candidates, now, suppressions);
       await this.pending.clear(marks);
       total.created += outcome.created;
       total.updated += outcome.updated;
@@ -107,10 +106,13 @@ export class DetectionService implements OnApplicationBootstrap {
   // ADWS, and those connections), so a device's cost grows with its history; bound the load to the rule's
   // timeframe around the new events once retention is defined.
   private async candidatesFor(units: DeviceUnit[], settings: AdwsRuleSettings): Promise<AlertCandidate[]> {
-    const byUnit = await this.loader.load(units, settings.adwsPorts);
+    const byUnit = await this.loader.load(units, settings.adwsPorts, reachOf(settings));
 
     return [...byUnit].flatMap(([deviceId, events]) =>
-      detectAlertCandidates(buildDeviceGraph(deviceId, events, settings.adwsPorts), settings),
+      detectAlertCandidates(
+        buildDeviceGraph(deviceId, events, settings.adwsPorts, identityOf(settings.mode)),
+        settings,
+      ),
     );
   }
 }

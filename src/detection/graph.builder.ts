@@ -1,6 +1,7 @@
 import { MultiDirectedGraph } from 'graphology';
 
 import { InvalidInputError } from '../common/domain.errors.js';
+import type { RuleMode } from '../rules/rule.types.js';
 import { SysmonEventId, type DeviceEvent, type DeviceNetworkEvent, type SysmonEvent } from '../ingest/event.types.js';
 import {
   adwsEndpointNodeKey,
@@ -25,10 +26,29 @@ import {
   type SpawnOccurrence,
 } from '../vocabulary/graph.vocabulary.js';
 import { eligibleConnection, eligibleInjection, evidenceId, evidenceRefOf } from './event.filters.js';
-import { fileNameOf, ProcessResolver, type ProcessRef, type ResolvedProcess } from './process.identity.js';
+import {
+  fileNameOf,
+  ProcessResolver,
+  type DefenderProcessRef,
+  type ProcessIdentity,
+  type ProcessRef,
+  type ResolvedProcess,
+} from './process.identity.js';
+import { LifetimeResolver, type ProcessFact } from './process.lifetime.js';
 import { compareOccurrences, compareStrings, sortedDistinct } from './sort.order.js';
 
 export type DeviceGraph = MultiDirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>;
+
+/**
+ * `reference`: Sysmon GUIDs, else (pid, lower-cased name), as in the public rule. `lifetime` (graph mode): GUIDs,
+ * Defender unique ids and (pid, creation time) too, see process.lifetime.ts.
+ */
+export type IdentityMode = 'reference' | 'lifetime';
+
+/** The identity a rule mode correlates on. */
+export function identityOf(mode: RuleMode): IdentityMode {
+  return mode === 'graph' ? 'lifetime' : 'reference';
+}
 
 export interface DeviceGraphEvents {
   injections: readonly DeviceEvent[];
@@ -49,14 +69,14 @@ interface Observation {
   imagePath?: string | null;
 }
 
-type ProcessIdentity = Pick<
+type ProcessNodeIdentity = Pick<
   ProcessNodeAttributes,
   'kind' | 'deviceId' | 'processId' | 'fileName' | 'processGuid' | 'creationTime'
 >;
 type EndpointIdentity = Pick<AdwsEndpointNodeAttributes, 'kind' | 'deviceId' | 'remoteIp' | 'remotePort'>;
 
 interface NodeDraft {
-  identity: ProcessIdentity | EndpointIdentity;
+  identity: ProcessNodeIdentity | EndpointIdentity;
   observations: Map<string, Observation>;
 }
 
@@ -68,7 +88,9 @@ interface EdgeDraft<O> {
 
 interface GraphDraft {
   deviceId: string;
-  processes: ProcessResolver;
+  processes: ProcessIdentity;
+  /** Graph mode: draw Defender's InitiatingProcessParentId as `spawned` edges. */
+  defenderParents: boolean;
   nodes: Map<string, NodeDraft>;
   injected: Map<string, EdgeDraft<InjectionOccurrence>>;
   connected: Map<string, EdgeDraft<ConnectionOccurrence>>;
@@ -90,12 +112,17 @@ export function buildDeviceGraph(
   deviceId: string,
   events: DeviceGraphEvents,
   adwsPorts: readonly number[],
+  identity: IdentityMode = 'reference',
 ): DeviceGraph {
   const devices = new Set([deviceId, ...(events.hostIds ?? [])]);
   const sysmon = (events.sysmon ?? []).map((event) => checkDevice(devices, event));
+  const lifetimes = identity === 'lifetime';
   const draft: GraphDraft = {
     deviceId,
-    processes: new ProcessResolver(deviceId, sysmon),
+    processes: lifetimes
+      ? new LifetimeResolver(deviceId, processFacts(events, sysmon))
+      : new ProcessResolver(deviceId, sysmon),
+    defenderParents: lifetimes,
     nodes: new Map(),
     injected: new Map(),
     connected: new Map(),
@@ -128,13 +155,21 @@ function addInjection(draft: GraphDraft, event: DeviceEvent): void {
   const evidence = evidenceRefOf(event);
   const sighting = { timestamp: event.timestamp, evidence };
   const injectorName = event.initiatingProcessFileName;
-  const injector = observeProcess(draft, eligible.injectorId, injectorName ?? '', {
+  const injectorRef = initiatorRef(event, eligible.injectorId, injectorName ?? '');
+  const injector = observeProcess(draft, injectorRef, {
     ...sighting,
     role: 'injector',
     name: injectorName,
     folderPath: event.initiatingProcessFolderPath,
   });
-  const target = observeProcess(draft, eligible.targetId, eligible.targetName, {
+  const targetRef = {
+    processId: eligible.targetId,
+    name: eligible.targetName,
+    uniqueId: event.processUniqueId,
+    creationTime: event.processCreationTime,
+    timestamp: event.timestamp,
+  };
+  const target = observeProcess(draft, targetRef, {
     ...sighting,
     role: 'target',
     name: eligible.targetName,
@@ -156,12 +191,13 @@ function addConnection(draft: GraphDraft, event: DeviceNetworkEvent, adwsPorts: 
   const evidence = evidenceRefOf(event);
   const sighting = { timestamp: event.timestamp, evidence };
   const remoteIp = event.remoteIp ?? '';
-  const process = observeProcess(draft, eligible.processId, eligible.processName, {
+  const process = observeProcess(draft, initiatorRef(event, eligible.processId, eligible.processName), {
     ...sighting,
     role: 'connector',
     name: eligible.processName,
     folderPath: event.initiatingProcessFolderPath,
   });
+  if (draft.defenderParents) addDefenderParent(draft, event, process, sighting);
   const endpoint = observeEndpoint(draft, remoteIp, eligible.remotePort, sighting);
   edgeDraft(draft.connected, EdgeKind.Connected, process, endpoint).occurrences.set(evidenceId(evidence), {
     ...sighting,
@@ -173,9 +209,39 @@ function addConnection(draft: GraphDraft, event: DeviceNetworkEvent, adwsPorts: 
   });
 }
 
-/** A Defender process: pid and file name (see ProcessResolver.named). */
-function observeProcess(draft: GraphDraft, processId: number, name: string, observation: Observation): string {
-  return observeResolved(draft, draft.processes.named(processId, name), observation);
+/** A Defender process (see ProcessIdentity.defender). */
+function observeProcess(draft: GraphDraft, ref: DefenderProcessRef, observation: Observation): string {
+  return observeResolved(draft, draft.processes.defender(ref), observation);
+}
+
+function initiatorRef(event: DeviceEvent | DeviceNetworkEvent, processId: number, name: string): DefenderProcessRef {
+  const { initiatingProcessUniqueId: uniqueId, initiatingProcessCreationTime: creationTime, timestamp } = event;
+
+  return { processId, name, uniqueId, creationTime, timestamp };
+}
+
+/**
+ * Graph mode: the connecting process's parent (InitiatingProcessParentId) as a `spawned` edge, when the parent is a
+ * process the graph can identify (the one with that pid created last before the child).
+ */
+function addDefenderParent(
+  draft: GraphDraft,
+  event: DeviceNetworkEvent,
+  childKey: string,
+  sighting: Pick<Observation, 'timestamp' | 'evidence'>,
+): void {
+  const parentId = event.initiatingProcessParentId;
+  if (parentId === null || parentId === 0) return;
+  const at = event.initiatingProcessCreationTime ?? event.timestamp;
+  const parent = draft.processes.resolve({ guid: null, processId: parentId, image: null, timestamp: at });
+  if (parent === null || parent.key === childKey) return;
+
+  const observation: Observation = { ...sighting, role: 'parent', name: null, folderPath: null };
+  const parentKey = observeResolved(draft, parent, observation);
+  edgeDraft(draft.spawned, EdgeKind.Spawned, parentKey, childKey).occurrences.set(evidenceId(sighting.evidence), {
+    ...sighting,
+    deviceName: event.deviceName,
+  });
 }
 
 function observeResolved(draft: GraphDraft, process: ResolvedProcess, observation: Observation): string {
@@ -289,6 +355,53 @@ function addAccess(draft: GraphDraft, event: SysmonEvent): void {
     grantedAccess: event.grantedAccess,
     deviceName: event.deviceName,
   });
+}
+
+/** What every event says about the processes it names, for the lifetime identity. */
+function processFacts(events: DeviceGraphEvents, sysmon: readonly SysmonEvent[]): ProcessFact[] {
+  const facts: ProcessFact[] = [];
+  const initiator = (e: DeviceEvent | DeviceNetworkEvent): ProcessFact => ({
+    guid: null,
+    uniqueId: e.initiatingProcessUniqueId,
+    processId: e.initiatingProcessId,
+    creationTime: e.initiatingProcessCreationTime,
+    image: e.initiatingProcessFileName,
+  });
+  for (const e of events.injections) {
+    facts.push(initiator(e), {
+      guid: null,
+      uniqueId: e.processUniqueId,
+      processId: e.processId,
+      creationTime: e.processCreationTime,
+      image: e.fileName,
+    });
+  }
+  for (const e of events.connections) facts.push(initiator(e));
+  for (const e of sysmon) facts.push(...sysmonFacts(e));
+
+  return facts;
+}
+
+function sysmonFacts(e: SysmonEvent): ProcessFact[] {
+  const created = e.eventId === SysmonEventId.ProcessCreate ? e.timestamp : null;
+
+  return [
+    { guid: e.processGuid, uniqueId: null, processId: e.processId, creationTime: created, image: e.image },
+    {
+      guid: e.parentProcessGuid,
+      uniqueId: null,
+      processId: e.parentProcessId,
+      creationTime: null,
+      image: e.parentImage,
+    },
+    {
+      guid: e.targetProcessGuid,
+      uniqueId: null,
+      processId: e.targetProcessId,
+      creationTime: null,
+      image: e.targetImage,
+    },
+  ].filter((f) => f.guid !== null || f.processId !== null);
 }
 
 function actingRef(event: SysmonEvent): ProcessRef {

@@ -8,7 +8,7 @@ import {
   type InjectionOccurrence,
 } from '../vocabulary/graph.vocabulary.js';
 import { parseEventTime, minutesToTicks, ticksBetween, type EventInstant } from './event.time.js';
-import { matchingExclusion } from './exclusion.matcher.js';
+import { matchingExclusion, type ExclusionTarget } from './exclusion.matcher.js';
 import type { DeviceGraph } from './graph.builder.js';
 import { compareStrings } from './sort.order.js';
 
@@ -93,7 +93,7 @@ function pathsIntoConnection(
   const paths: InjectionPath[] = [];
   search.graph.forEachInEdge(partial.targetKey, (injectedKey, injected, injectorKey) => {
     if (injected.kind !== EdgeKind.Injected) return;
-    const injections = evidenceOf(search, injectedKey, injected);
+    const injections = evidenceOf(search, injectedKey, injected, partial.targetKey);
     if (injections.length === 0) return;
 
     const keys = { ...partial, injectorKey, injectedKey };
@@ -106,12 +106,18 @@ function pathsIntoConnection(
   return paths;
 }
 
-function evidenceOf(search: PathSearch, key: string, edge: InjectedEdgeAttributes): Timed<InjectionOccurrence>[] {
+function evidenceOf(
+  search: PathSearch,
+  key: string,
+  edge: InjectedEdgeAttributes,
+  targetKey: string,
+): Timed<InjectionOccurrence>[] {
   const known = search.evidenceByEdge.get(key);
   if (known) return known;
 
+  const target = exclusionTargetOf(search.graph, targetKey);
   const evidence = timed(
-    edge.occurrences.filter((o) => !isExcluded(o, search.settings)),
+    edge.occurrences.filter((o) => !isExcluded(o, search.settings, target)),
     search.instantOf,
   );
   search.evidenceByEdge.set(key, evidence);
@@ -119,10 +125,22 @@ function evidenceOf(search: PathSearch, key: string, edge: InjectedEdgeAttribute
   return evidence;
 }
 
-function isExcluded(occurrence: InjectionOccurrence, settings: AdwsRuleSettings): boolean {
+export function isExcluded(
+  occurrence: InjectionOccurrence,
+  settings: AdwsRuleSettings,
+  target: ExclusionTarget,
+): boolean {
   const { injectorFileName, injectorFolderPath } = occurrence;
 
-  return matchingExclusion(injectorFileName || null, injectorFolderPath, settings.exclusions) !== null;
+  return matchingExclusion(injectorFileName || null, injectorFolderPath, settings.exclusions, target) !== null;
+}
+
+/** The injected process's name and the graph's device, for exclusions that name them. */
+export function exclusionTargetOf(graph: DeviceGraph, targetKey: string): ExclusionTarget {
+  const target = graph.getNodeAttributes(targetKey);
+  const fileName = target.kind === NodeKind.Process && target.fileName ? target.fileName : null;
+
+  return { fileName, deviceId: graph.getAttribute('deviceId') };
 }
 
 /** The edge's connections split by DeviceName (null is ""), names sorted, each group time-sorted. */

@@ -7,11 +7,32 @@ import { compareStrings } from './sort.order.js';
 /** A process as one event names it: any of GUID, pid and image may be missing. */
 export interface ProcessRef {
   guid: string | null;
+  /** Defender's ProcessUniqueId / InitiatingProcessUniqueId (read in graph mode only). */
+  uniqueId?: string | null;
   processId: number | null;
+  /** When the process was created, where the event says (read in graph mode only). */
+  creationTime?: string | null;
   /** Full image path or bare file name, as logged; null for `<unknown process>`. */
   image: string | null;
   /** Time of the event that names it. */
   timestamp: string;
+}
+
+/** A process of a Defender row: a pid and a file name (empty when the row has none), maybe a unique id and creation time. */
+export interface DefenderProcessRef {
+  processId: number;
+  name: string;
+  uniqueId: string | null;
+  creationTime: string | null;
+  timestamp: string;
+}
+
+/** How a graph tells processes apart: the reference identity (ProcessResolver) or lifetimes (LifetimeResolver). */
+export interface ProcessIdentity {
+  /** A reference from an event that may carry a GUID; null when it cannot be told apart from others. */
+  resolve(ref: ProcessRef): ResolvedProcess | null;
+  /** A Defender process; never unresolvable. */
+  defender(ref: DefenderProcessRef): ResolvedProcess;
 }
 
 /** Who a reference turned out to be: the node key and what identifies that node. */
@@ -49,7 +70,7 @@ interface CreateEvent {
  * with that pid and name when exactly one exists; a nameless one is the process created with that pid most
  * recently before the event (with a minute of clock skew), or nobody.
  */
-export class ProcessResolver {
+export class ProcessResolver implements ProcessIdentity {
   private readonly guids = new Map<string, GuidProcess>();
   private readonly guidsByPidName = new Map<string, Set<string>>();
   private readonly createsByPid = new Map<number, CreateEvent[]>();
@@ -63,7 +84,6 @@ export class ProcessResolver {
     for (const process of this.guids.values()) this.indexByPidName(process);
   }
 
-  /** A reference from an event that may carry a GUID; null when it cannot be told apart from others. */
   resolve(ref: ProcessRef): ResolvedProcess | null {
     if (ref.guid !== null) return this.ofGuid(ref.guid, ref.processId);
     if (ref.processId === null) return null;
@@ -71,6 +91,10 @@ export class ProcessResolver {
 
     const created = this.createdBefore(ref.processId, ref.timestamp);
     return created === null ? null : this.ofGuid(created.guid, ref.processId);
+  }
+
+  defender(ref: DefenderProcessRef): ResolvedProcess {
+    return this.named(ref.processId, ref.name);
   }
 
   /** A Defender reference: pid and file name (possibly empty), never unresolvable. */

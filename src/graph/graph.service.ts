@@ -3,10 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AlertService } from '../alerts/alert.service.js';
 import { NotFoundError } from '../common/domain.errors.js';
 import { alertSubgraph } from '../detection/adws-rule.detector.js';
-import { CorrelationLoader } from '../detection/correlation.loader.js';
+import { CorrelationLoader, reachOf } from '../detection/correlation.loader.js';
 import { DeviceUnitRepository } from '../detection/device-unit.repository.js';
 import type { DeviceUnit } from '../detection/device-unit.resolver.js';
-import { buildDeviceGraph, type DeviceGraphEvents } from '../detection/graph.builder.js';
+import { buildDeviceGraph, identityOf, type DeviceGraphEvents } from '../detection/graph.builder.js';
 import { EventRepository } from '../ingest/event.repository.js';
 import { SysmonEventRepository } from '../ingest/sysmon-event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
@@ -38,10 +38,10 @@ export class GraphService {
     limit = DEFAULT_EVENT_LIMIT,
   ): Promise<RenderedGraph> {
     const deviceId = canonicalDeviceId(requestedId);
-    const { adwsPorts } = await this.rules.getSettings();
+    const { adwsPorts, mode } = await this.rules.getSettings();
     const unit = await this.unitOf(deviceId);
     const { truncated, ...events } = await this.drawnEvents(unit, adwsPorts, limit);
-    const graph = buildDeviceGraph(deviceId, events, adwsPorts);
+    const graph = buildDeviceGraph(deviceId, events, adwsPorts, identityOf(mode));
     if (graph.order === 0) throw new NotFoundError(`device ${deviceId} has no injection or ADWS connection events`);
 
     graph.setAttribute('truncated', truncated);
@@ -50,11 +50,13 @@ export class GraphService {
 
   async alertGraph(alertId: string, format: GraphExportFormat = 'json'): Promise<RenderedGraph> {
     const alert = await this.alerts.get(alertId);
-    const { adwsPorts } = await this.rules.getSettings();
+    const settings = await this.rules.getSettings();
+    const { adwsPorts } = settings;
     const ports = [...new Set([...adwsPorts, ...alert.connections.map((c) => c.remotePort)])];
     const unit = await this.unitOf(alert.deviceId);
-    const events = (await this.loader.load([unit], ports)).get(unit.deviceId)!;
-    const graph = alertSubgraph(buildDeviceGraph(alert.deviceId, events, ports), alert);
+    const reach = reachOf({ ...settings, mode: alert.mode });
+    const events = (await this.loader.load([unit], ports, reach)).get(unit.deviceId)!;
+    const graph = alertSubgraph(buildDeviceGraph(alert.deviceId, events, ports, identityOf(alert.mode)), alert);
 
     graph.setAttribute('alertId', alert.id);
     return exportGraph(graph, format);

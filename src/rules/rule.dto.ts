@@ -1,6 +1,15 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { EnumField, IntArrayField, IntField, NestedArrayField, TextField } from '../common/api-field.decorators.js';
+import {
+  BoolField,
+  EnumField,
+  IntArrayField,
+  IntField,
+  NestedArrayField,
+  TextField,
+} from '../common/api-field.decorators.js';
+import { MAX_DEVICE_ID_LENGTH } from '../vocabulary/graph.vocabulary.js';
+import { GRAPH_MODE_DEFAULTS, RULE_MODES, type RuleMode } from './rule.types.js';
 
 export class InjectorExclusionDto {
   @TextField({ description: 'Why this injector is excluded', maxLength: 500, example: 'VMware Tools' })
@@ -30,11 +39,41 @@ export class InjectorExclusionDto {
     example: 'startsWith',
   })
   folderPathMatch: 'equals' | 'startsWith';
+
+  @TextField({
+    description: 'Injected (target) image name, compared without case; null matches any target',
+    maxLength: 260,
+    nullable: true,
+    optional: true,
+    example: 'searchprotocolhost.exe',
+  })
+  targetFileName?: string | null;
+
+  @TextField({
+    description: 'Device the exclusion applies to (DeviceId, or host:<name> for a Sysmon host); null for every device',
+    maxLength: MAX_DEVICE_ID_LENGTH,
+    nullable: true,
+    optional: true,
+    example: 'host:build01.corp.local',
+  })
+  deviceId?: string | null;
 }
 
 export class AdwsRuleSettingsDto {
+  @EnumField({
+    description:
+      'reference: the public rule exactly (pid + name identity, either order within the timeframe); graph: process ' +
+      `lifetimes, injection before connection, chains and descendants. Default ${GRAPH_MODE_DEFAULTS.mode}.`,
+    values: RULE_MODES,
+    optional: true,
+    example: 'graph',
+  })
+  mode?: RuleMode;
+
   @IntField({
-    description: 'Largest gap between injection and ADWS connection, either order',
+    description:
+      'Reference mode: largest gap between injection and ADWS connection, either order. Graph mode: longest span ' +
+      'from the first injection to the connection',
     min: 1,
     max: 10080,
     example: 120,
@@ -57,6 +96,31 @@ export class AdwsRuleSettingsDto {
     maxItems: 500,
   })
   exclusions: InjectorExclusionDto[];
+
+  @IntField({
+    description: `Graph mode: how many seconds before its injection a connection may be stamped (default ${GRAPH_MODE_DEFAULTS.clockSkewSeconds})`,
+    min: 0,
+    max: 3600,
+    optional: true,
+    example: 30,
+  })
+  clockSkewSeconds?: number;
+
+  @IntField({
+    description: `Graph mode: most injection and spawn hops from the first injector to the connecting process (default ${GRAPH_MODE_DEFAULTS.maxChainDepth})`,
+    min: 1,
+    max: 16,
+    optional: true,
+    example: 4,
+  })
+  maxChainDepth?: number;
+
+  @BoolField({
+    description: `Graph mode: a connection by a descendant of an injected process counts (default ${GRAPH_MODE_DEFAULTS.followDescendants})`,
+    optional: true,
+    example: true,
+  })
+  followDescendants?: boolean;
 }
 
 export class RuleDto {

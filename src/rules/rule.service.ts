@@ -6,7 +6,7 @@ import { InvalidInputError, NotFoundError } from '../common/domain.errors.js';
 import { JsonLogger } from '../common/json.logger.js';
 import { AdwsRuleSettingsDto } from './rule.dto.js';
 import { RuleRepository } from './rule.repository.js';
-import { ADWS_RULE_ID, DEFAULT_ADWS_RULE_SETTINGS, type AdwsRuleSettings } from './rule.types.js';
+import { ADWS_RULE_ID, DEFAULT_ADWS_RULE_SETTINGS, GRAPH_MODE_DEFAULTS, type AdwsRuleSettings } from './rule.types.js';
 
 export interface RuleView {
   id: string;
@@ -57,6 +57,7 @@ export class RuleService {
     this.cached = settings;
     this.logger.info('rule settings updated', {
       ruleId,
+      mode: settings.mode,
       timeframeMinutes: settings.timeframeMinutes,
       adwsPorts: settings.adwsPorts,
       exclusionCount: settings.exclusions.length,
@@ -79,16 +80,29 @@ export function validateSettings(input: unknown, origin: 'stored' | 'request'): 
   }
 
   const exclusions = dto.exclusions.map((e, index) => {
-    const injectorFileName = e.injectorFileName ?? null;
-    const injectorFolderPath = e.injectorFolderPath ?? null;
-    if (!injectorFileName && !injectorFolderPath) {
-      throw new InvalidInputError(`exclusions[${index}] sets neither injectorFileName nor injectorFolderPath`, {
-        field: `exclusions[${index}]`,
-      });
+    const exclusion = {
+      description: e.description,
+      injectorFileName: e.injectorFileName ?? null,
+      injectorFolderPath: e.injectorFolderPath ?? null,
+      folderPathMatch: e.folderPathMatch,
+      targetFileName: e.targetFileName ?? null,
+      deviceId: e.deviceId ?? null,
+    };
+    if (!exclusion.injectorFileName && !exclusion.injectorFolderPath && !exclusion.targetFileName) {
+      const message = `exclusions[${index}] sets none of injectorFileName, injectorFolderPath and targetFileName`;
+      throw new InvalidInputError(message, { field: `exclusions[${index}]` });
     }
-    return { description: e.description, injectorFileName, injectorFolderPath, folderPathMatch: e.folderPathMatch };
+    return exclusion;
   });
   const adwsPorts = [...new Set(dto.adwsPorts)].sort((a, b) => a - b);
 
-  return { timeframeMinutes: dto.timeframeMinutes, adwsPorts, exclusions };
+  return {
+    mode: dto.mode ?? GRAPH_MODE_DEFAULTS.mode,
+    timeframeMinutes: dto.timeframeMinutes,
+    adwsPorts,
+    exclusions,
+    clockSkewSeconds: dto.clockSkewSeconds ?? GRAPH_MODE_DEFAULTS.clockSkewSeconds,
+    maxChainDepth: dto.maxChainDepth ?? GRAPH_MODE_DEFAULTS.maxChainDepth,
+    followDescendants: dto.followDescendants ?? GRAPH_MODE_DEFAULTS.followDescendants,
+  };
 }

@@ -187,6 +187,16 @@ export function processGuidNodeKey(deviceId: string, processGuid: string): strin
   return `process:${deviceId}:guid:${processGuid}`;
 }
 
+/** Identity of a process known by Defender's ProcessUniqueId / InitiatingProcessUniqueId (graph mode). */
+export function processUniqueIdNodeKey(deviceId: string, uniqueId: string): string {
+  return `process:${deviceId}:uid:${uniqueId}`;
+}
+
+/** Identity of a process known by its pid and creation time (graph mode): a recycled pid is another process. */
+export function processLifetimeNodeKey(deviceId: string, processId: number, creationTime: string): string {
+  return `process:${deviceId}:${processId}@${creationTime}`;
+}
+
 /** The method an `injected` edge records for a Sysmon CreateRemoteThread event (event 8). */
 export const SYSMON_INJECTION_METHOD = 'CreateRemoteThreadApiCall';
 

@@ -44,12 +44,12 @@ describe('graph endpoints', () => {
     const reply = await t.http().get(`/api/v1/alerts/${alertId}/graph`);
 
     expect(reply.status).toBe(200);
-    const labels = reply.body.nodes.map((n: { key: string }) => n.key).sort();
-    expect(labels).toEqual([
-      'adws:graph-1:10.0.0.10:9389',
-      'process:graph-1:4242:notepad.exe',
-      'process:graph-1:6008:powershell.exe',
-    ]);
+    const labels = reply.body.nodes
+      .map((n: { key: string; attributes: Record<string, unknown> }) =>
+        n.attributes.kind === 'process' ? `${n.attributes.fileName} ${n.attributes.processId}` : n.key,
+      )
+      .sort();
+    expect(labels).toEqual(['adws:graph-1:10.0.0.10:9389', 'notepad.exe 4242', 'powershell.exe 6008']);
     for (const edge of reply.body.edges) expect(edge.attributes.occurrences.length).toBeGreaterThan(0);
     expect(reply.body.attributes.alertId).toBe(alertId);
   });

@@ -39,7 +39,7 @@ describe('rule settings and re-run', () => {
     const unknownField = await t
       .http()
       .put(RULE)
-      .send({ ...current, mode: 'graph' });
+      .send({ ...current, colour: 'blue' });
     const unknownRule = await t.http().get('/api/v1/rules/nope');
 
     expect(badPort.status).toBe(400);

@@ -4,6 +4,7 @@ import type { DeviceEvent, DeviceNetworkEvent } from '../../src/ingest/event.typ
 import {
   generateAdwsEvents,
   referenceAlertCandidates,
+  referencePart,
   settingsForSeed,
   type GeneratedEvents,
   type ReferenceCandidate,
@@ -145,11 +146,19 @@ async function servedCandidates(t: TestApp, deviceIds: string[]): Promise<Refere
   const alerts = await servedAlerts(t, deviceIds);
 
   return sortCandidates(
-    alerts.map(
-      ({ id, status, severity, mitre, revision, createdAt, updatedAt, nodeKeys, ...rest }) =>
-        rest as unknown as ReferenceCandidate,
-    ),
+    alerts.map((alert) => {
+      expectPathsCiteTheEvidence(alert);
+      return referencePart(alert);
+    }),
   );
+}
+
+/** Every alert explains itself: its paths cite exactly its evidence, and it was derived in reference mode. */
+function expectPathsCiteTheEvidence(alert: Record<string, any>): void {
+  const cited = new Set(alert.paths.flatMap((p: any) => p.edges.flatMap((e: any) => e.evidence.map(JSON.stringify))));
+
+  expect(alert.mode).toBe('reference');
+  expect(cited).toEqual(new Set(alert.evidence.map(JSON.stringify)));
 }
 
 function sortCandidates(candidates: ReferenceCandidate[]): ReferenceCandidate[] {

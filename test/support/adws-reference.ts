@@ -4,13 +4,33 @@
  * shares no code with src/detection: nested loops over arrays, BigInt ticks, its own sorting.
  * Used by the unit differential test and, end to end through HTTP, by the integration tests.
  */
-import type { AlertCandidate, ConnectionSummary, InjectorSummary } from '../../src/detection/alert.types.js';
+import type {
+  AlertCandidate,
+  AlertExplanation,
+  ConnectionSummary,
+  InjectorSummary,
+} from '../../src/detection/alert.types.js';
 import type { DeviceEvent, DeviceNetworkEvent } from '../../src/ingest/event.types.js';
-import { DEFAULT_EXCLUSIONS, type AdwsRuleSettings, type InjectorExclusion } from '../../src/rules/rule.types.js';
+import {
+  DEFAULT_EXCLUSIONS,
+  GRAPH_MODE_DEFAULTS,
+  type AdwsRuleSettings,
+  type InjectorExclusion,
+} from '../../src/rules/rule.types.js';
 import { EventTable, INJECTION_ACTION_TYPES, type EvidenceRef } from '../../src/vocabulary/graph.vocabulary.js';
 import { seededRandom, type Random } from './random.js';
 
-export type ReferenceCandidate = Omit<AlertCandidate, 'nodeKeys'>;
+/** What the oracle derives: the alert without its node keys and explanation (paths, exclusions, gaps, mode). */
+export type ReferenceCandidate = Omit<AlertCandidate, 'nodeKeys' | keyof AlertExplanation>;
+
+/** The part of a derived candidate (or served alert) the oracle can state. */
+export function referencePart(candidate: Record<string, unknown>): ReferenceCandidate {
+  const { nodeKeys, mode, processKey, path, paths, viaDescendant, evidenceGaps, exclusionsConsidered, ...rest } =
+    candidate;
+  const { id, status, severity, mitre, revision, createdAt, updatedAt, suppression, ...detected } = rest;
+
+  return detected as unknown as ReferenceCandidate;
+}
 
 export interface GeneratedEvents {
   injections: DeviceEvent[];
@@ -181,14 +201,16 @@ function redeliver(random: Random, out: GeneratedEvents): void {
  */
 export function settingsForSeed(seed: number): AdwsRuleSettings {
   const exclusions = DEFAULT_EXCLUSIONS.map((e) => ({ ...e }));
-  if (seed % 3 === 1) return { timeframeMinutes: 1, adwsPorts: [9389, 389], exclusions };
+  const reference = { ...GRAPH_MODE_DEFAULTS, mode: 'reference' as const };
+  if (seed % 3 === 1) return { ...reference, timeframeMinutes: 1, adwsPorts: [9389, 389], exclusions };
   if (seed % 3 === 2) {
-    const byName = { description: 'by name', injectorFileName: 'RUNDLL32.exe', injectorFolderPath: null };
-    const byFolder = { description: 'by folder', injectorFileName: null, injectorFolderPath: 'C:\\Temp' };
+    const none = { targetFileName: null, deviceId: null };
+    const byName = { description: 'by name', injectorFileName: 'RUNDLL32.exe', injectorFolderPath: null, ...none };
+    const byFolder = { description: 'by folder', injectorFileName: null, injectorFolderPath: 'C:\\Temp', ...none };
     exclusions.push({ ...byName, folderPathMatch: 'equals' }, { ...byFolder, folderPathMatch: 'startsWith' });
   }
 
-  return { timeframeMinutes: 120, adwsPorts: [9389], exclusions };
+  return { ...reference, timeframeMinutes: 120, adwsPorts: [9389], exclusions };
 }
 
 // ---------------------------------------------------------------------------------------------

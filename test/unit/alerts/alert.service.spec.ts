@@ -52,6 +52,12 @@ function candidate(overrides: Partial<AlertCandidate> = {}): AlertCandidate {
     connections: [],
     evidence: [{ table: 'DeviceEvents', deviceId: 'dev-1', eventKey: 'r:2024-03-01T10:00:00.0000000Z:1' }],
     nodeKeys: [],
+    mode: 'reference',
+    path: { nodes: [], edges: [], viaDescendant: false },
+    paths: [],
+    viaDescendant: false,
+    evidenceGaps: [],
+    exclusionsConsidered: [],
     ...overrides,
   };
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import type { AlertCandidate } from '../../../src/detection/alert.types.js';
-import { ADWS_RULE_ID } from '../../../src/rules/rule.types.js';
+import type { AlertCandidate, AlertExplanation } from '../../../src/detection/alert.types.js';
+
+/** What rules 1-6 state; the explanation (paths, exclusions) is checked on its own below. */
+type Detected = Omit<AlertCandidate, keyof AlertExplanation>;
+import { ADWS_RULE_ID, DEFAULT_ADWS_RULE_SETTINGS, type AdwsRuleSettings } from '../../../src/rules/rule.types.js';
 import {
   adwsEndpointNodeKey,
   EventTable,
@@ -23,6 +26,8 @@ import { twoInjectors } from '../../fixtures/graphs/two-injectors.fixture.js';
 import { vmtoolsdPrefix } from '../../fixtures/graphs/vmtoolsd-prefix.fixture.js';
 import { detectPerDevice } from './detect-per-device.js';
 
+const REFERENCE: AdwsRuleSettings = { ...DEFAULT_ADWS_RULE_SETTINGS, mode: 'reference' };
+
 const SYSTEM32 = 'c:\\windows\\system32';
 const ADWS = adwsEndpointNodeKey(DEVICE_ID, '10.0.0.5', 9389);
 
@@ -43,7 +48,7 @@ function adwsConnection(time: string, remoteIp = '10.0.0.5', localPort = 50123) 
 }
 
 /** The basic hit's alert; other expectations state every field they change. */
-const basicAlert: AlertCandidate = {
+const basicAlert: Detected = {
   ruleId: ADWS_RULE_ID,
   deviceId: DEVICE_ID,
   deviceName: 'ws01.corp.example',
@@ -74,7 +79,7 @@ function singleInjectorAlert(spec: {
   injector: [number, string, string | null];
   injected: [string, string];
   connected: [string, string];
-}): AlertCandidate {
+}): Detected {
   const [processId, fileName] = spec.target;
   const [injectorId, injectorName, folderPath] = spec.injector;
   const [injectionId, injectedAt] = spec.injected;
@@ -94,7 +99,7 @@ function singleInjectorAlert(spec: {
   };
 }
 
-const cases: { fixture: GraphFixture; expected: AlertCandidate[] }[] = [
+const cases: { fixture: GraphFixture; expected: Detected[] }[] = [
   { fixture: basicHit, expected: [basicAlert] },
   {
     fixture: excludedCsrss,
@@ -253,8 +258,34 @@ const cases: { fixture: GraphFixture; expected: AlertCandidate[] }[] = [
   { fixture: redelivered, expected: [basicAlert] },
 ];
 
-describe('ADWS rule on named graph fixtures', () => {
+function detected(candidate: AlertCandidate): Detected {
+  const { mode, processKey, path, paths, viaDescendant, evidenceGaps, exclusionsConsidered, ...rest } = candidate;
+
+  return rest;
+}
+
+describe('ADWS rule on named graph fixtures (reference mode)', () => {
   it.each(cases)('$fixture.name', ({ fixture, expected }) => {
-    expect(detectPerDevice(fixture)).toStrictEqual(expected);
+    expect(detectPerDevice(fixture, REFERENCE).map(detected)).toStrictEqual(expected);
+  });
+
+  it.each(cases)('$fixture.name: the paths cite exactly the evidence, and name the target', ({ fixture }) => {
+    for (const candidate of detectPerDevice(fixture, REFERENCE)) {
+      const cited = candidate.paths.flatMap((p) => p.edges.flatMap((e) => e.evidence));
+      const distinct = [...new Map(cited.map((e) => [JSON.stringify(e), e])).values()];
+
+      expect(candidate.mode).toBe('reference');
+      expect(candidate.path).toEqual(candidate.paths[0]);
+      expect(new Set(distinct.map((e) => JSON.stringify(e)))).toEqual(
+        new Set(candidate.evidence.map((e) => JSON.stringify(e))),
+      );
+      for (const path of candidate.paths) {
+        expect(path.nodes.at(-1)!.kind).toBe('adwsEndpoint');
+        expect(path.nodes.at(-2)).toMatchObject({ processId: candidate.processId, fileName: candidate.fileName });
+      }
+      expect(candidate.exclusionsConsidered.map((e) => e.description)).toEqual(
+        DEFAULT_ADWS_RULE_SETTINGS.exclusions.map((e) => e.description),
+      );
+    }
   });
 });

@@ -39,8 +39,12 @@ describe('matchingExclusion with custom exclusions', () => {
     injectorFileName: 'Tool.exe',
     injectorFolderPath: null,
     folderPathMatch: 'equals',
+    targetFileName: null,
+    deviceId: null,
   };
   const empty: InjectorExclusion = { ...byName, injectorFileName: null };
+  const byTarget: InjectorExclusion = { ...empty, description: 'target', targetFileName: 'SearchProtocolHost.exe' };
+  const onDevice: InjectorExclusion = { ...byName, description: 'one device', deviceId: 'host:build01' };
 
   it('matches a name-only exclusion in any folder, even none', () => {
     expect(matchingExclusion('TOOL.EXE', null, [byName])).toBe(byName);
@@ -49,5 +53,20 @@ describe('matchingExclusion with custom exclusions', () => {
 
   it('never matches an exclusion that sets no field', () => {
     expect(matchingExclusion('tool.exe', 'c:\\', [empty])).toBeNull();
+  });
+
+  it('matches a target name whatever the injector, and never without a target', () => {
+    const target = { fileName: 'searchprotocolhost.EXE', deviceId: 'd1' };
+
+    expect(matchingExclusion('any.exe', null, [byTarget], target)).toBe(byTarget);
+    expect(matchingExclusion('any.exe', null, [byTarget], { ...target, fileName: 'notepad.exe' })).toBeNull();
+    expect(matchingExclusion('any.exe', null, [byTarget])).toBeNull();
+  });
+
+  it('limits an exclusion to its device', () => {
+    expect(matchingExclusion('tool.exe', null, [onDevice], { fileName: null, deviceId: 'HOST:build01' })).toBe(
+      onDevice,
+    );
+    expect(matchingExclusion('tool.exe', null, [onDevice], { fileName: null, deviceId: 'host:build02' })).toBeNull();
   });
 });

@@ -55,7 +55,13 @@ describe('findInjectionPaths', () => {
 
   it('applies exclusions from settings, not only the defaults', () => {
     const graph = buildDeviceGraph(DEVICE_ID, twoInjectors, [9389]);
-    const byName = { description: 'test', injectorFileName: 'POWERSHELL.EXE', injectorFolderPath: null };
+    const byName = {
+      description: 'test',
+      injectorFileName: 'POWERSHELL.EXE',
+      injectorFolderPath: null,
+      targetFileName: null,
+      deviceId: null,
+    };
 
     const paths = findInjectionPaths(graph, settings({ exclusions: [{ ...byName, folderPathMatch: 'equals' }] }));
 
