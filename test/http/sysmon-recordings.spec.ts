@@ -33,12 +33,15 @@ async function alertsOf(t: TestApp) {
   return reply.body.items as Record<string, any>[];
 }
 
+/** The rule mode every re-run of a describe block uses (both modes must meet the acceptance table). */
+let mode = 'graph';
+
 async function withPorts(t: TestApp, adwsPorts: number[], exclusions?: unknown[]) {
   const current = (await t.http().get(RULE)).body.settings;
   await t
     .http()
     .put(RULE)
-    .send({ ...current, adwsPorts, exclusions: exclusions ?? current.exclusions })
+    .send({ ...current, mode, adwsPorts, exclusions: exclusions ?? current.exclusions })
     .expect(200);
   await t.http().post(`${RULE}/rerun`).expect(200);
 
@@ -77,7 +80,10 @@ describe('every recording under the default port 9389: the 9389 traffic is a dom
   });
 });
 
-describe('recordings with port 80 as the ADWS port', () => {
+describe.each(['graph', 'reference'])('recordings with port 80 as the ADWS port, %s mode', (modeOfBlock) => {
+  beforeAll(() => {
+    mode = modeOfBlock;
+  });
   const replays = new Map<string, Replay>();
   const open = async (name: string) => {
     const r = await replay(name);
@@ -95,6 +101,7 @@ describe('recordings with port 80 as the ADWS port', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ hostName: 'WORKSTATION6', processId: 2580, fileName: 'notepad.exe' });
     expect(alerts[0]!.deviceId).toBe('host:workstation6.theshire.local');
+    expect(alerts[0]!.mode).toBe(modeOfBlock);
     expect(alerts[0]!.injectors.map((i: { fileName: string }) => i.fileName)).toEqual(['WmiPrvSE.exe']);
     expect(alerts[0]!.injectionMethods).toEqual(['CreateRemoteThreadApiCall']);
   });
