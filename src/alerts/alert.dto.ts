@@ -119,8 +119,11 @@ export class AlertDto {
   @ApiProperty({ example: 'contoso.local' }) dnsDomain: string;
   @ApiProperty({ format: 'date-time', description: 'Earliest matching ADWS connection (UTC, 7 fractional digits)' })
   timestamp: string;
-  @ApiProperty({ description: 'Target (injected) process id' }) processId: number;
-  @ApiProperty({ description: 'Target image name, lower-cased', example: 'notepad.exe' }) fileName: string;
+  @ApiProperty({
+    description: 'The process that connected: the injected one, or in graph mode the end of a chain or a descendant',
+  })
+  processId: number;
+  @ApiProperty({ description: 'Its image name, lower-cased', example: 'notepad.exe' }) fileName: string;
   @ApiProperty({ type: [String], example: ['CreateRemoteThreadApiCall'] }) injectionMethods: string[];
   @ApiProperty({ type: [InjectorDto] }) injectors: InjectorDto[];
   @ApiProperty({ type: [ConnectionDto] }) connections: ConnectionDto[];
@@ -153,7 +156,10 @@ export class AlertDto {
     description: 'The suppression holding the alert back (status suppressed), else null',
   })
   suppression: SuppressionRecordDto | null;
-  @ApiProperty({ description: 'Bumped whenever the evidence or status changes' }) revision: number;
+  @ApiProperty({
+    description: 'Bumped whenever the content (evidence, paths, exclusions considered) or status changes',
+  })
+  revision: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

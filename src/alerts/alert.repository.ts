@@ -19,7 +19,10 @@ export interface AlertRow {
   updatedAt: string;
 }
 
-export type AlertState = Pick<AlertRow, 'deviceId' | 'id' | 'status' | 'contentHash' | 'revision'>;
+export type AlertState = Pick<AlertRow, 'deviceId' | 'id' | 'status' | 'contentHash' | 'revision'> & {
+  /** The stored connection events the alert's paths cite (table, device, key): the detection it stands for. */
+  connectionKeys: Set<string>;
+};
 
 export interface AlertSearch {
   deviceId?: string;
@@ -34,7 +37,7 @@ const COLUMNS = `device_id, id, rule_id, device_name, process_id, file_name, sta
   content, content_hash, revision, created_at, updated_at`;
 
 const SELECT_STATES = `
-  SELECT device_id, id, status, content_hash, revision
+  SELECT device_id, id, status, content_hash, revision, content->'paths' AS paths
   FROM alerts
   WHERE rule_id = $1 AND device_id = ANY($2::text[])`;
 
@@ -42,6 +45,7 @@ const UPSERT = `
   INSERT INTO alerts (${COLUMNS})
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
   ON CONFLICT (device_id, id) DO UPDATE SET
+    device_name = EXCLUDED.device_name, process_id = EXCLUDED.process_id, file_name = EXCLUDED.file_name,
     status = EXCLUDED.status, timestamp_text = EXCLUDED.timestamp_text, content = EXCLUDED.content,
     content_hash = EXCLUDED.content_hash, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at`;
 
@@ -76,6 +80,7 @@ export class AlertRepository {
       status: r.status as AlertStatus,
       contentHash: String(r.content_hash),
       revision: Number(r.revision),
+      connectionKeys: connectionKeysOf(typeof r.paths === 'string' ? JSON.parse(r.paths) : r.paths),
     }));
   }
 
@@ -150,4 +155,20 @@ function toAlertRow(r: Record<string, unknown>): AlertRow {
 
 function toIso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
+}
+
+type StoredPath = { edges?: { kind?: string; evidence?: { table: string; deviceId: string; eventKey: string }[] }[] };
+
+/** The keys of the connection events cited by the `connected` edges of stored paths (none for old alerts). */
+export function connectionKeysOf(paths: unknown): Set<string> {
+  const keys = new Set<string>();
+  if (!Array.isArray(paths)) return keys;
+
+  for (const path of paths as StoredPath[]) {
+    for (const edge of path.edges ?? []) {
+      if (edge.kind !== 'connected') continue;
+      for (const e of edge.evidence ?? []) keys.add(`${e.table}\u0000${e.deviceId}\u0000${e.eventKey}`);
+    }
+  }
+  return keys;
 }

@@ -10,7 +10,13 @@ import { alertId, UUID_PATTERN } from './alert-id.js';
 import { ADWS_RULE_MITRE, ADWS_RULE_SEVERITY, AlertStatus, type Alert } from './alert.model.js';
 import { canonicalDeviceId } from '../vocabulary/graph.vocabulary.js';
 import { suppressionFor, type Suppression, type SuppressionRecord } from '../suppressions/suppression.types.js';
-import { AlertRepository, type AlertRow, type AlertSearch, type AlertState } from './alert.repository.js';
+import {
+  AlertRepository,
+  connectionKeysOf,
+  type AlertRow,
+  type AlertSearch,
+  type AlertState,
+} from './alert.repository.js';
 
 export interface AlertQuery {
   deviceId?: string;
@@ -79,7 +85,8 @@ export class AlertService {
   ): Promise<Set<string>> {
     const derived = new Set<string>();
     for (const candidate of candidates) {
-      const row = this.toRow(candidate, suppressionFor(candidate, suppressions), states, now);
+      const id = identify(candidate, states, derived);
+      const row = this.toRow(id, candidate, suppressionFor(candidate, suppressions), states, now);
       derived.add(row.id);
       const before = states.get(row.id);
       if (before && before.contentHash === row.contentHash && before.status === row.status) continue;
@@ -146,13 +153,13 @@ export class AlertService {
    * Otherwise it keeps the status it had, unless that was `retracted` or `suppressed`: then it is `new` again.
    */
   private toRow(
+    id: string,
     derived: AlertCandidate,
     suppression: SuppressionRecord | null,
     states: Map<string, AlertState>,
     now: string,
   ): AlertRow {
     const candidate = { ...derived, suppression };
-    const id = alertId(candidate);
     const before = states.get(id);
     const contentHash = createHash('sha256').update(JSON.stringify(candidate)).digest('hex');
 
@@ -173,6 +180,24 @@ export class AlertService {
       updatedAt: now,
     };
   }
+}
+
+/**
+ * The id a derived alert is stored under: its own (see alert-id.ts) when that is stored or free, else the id of a
+ * stored alert of the device that no other candidate took and whose paths cite one of the same connection events.
+ * So an alert whose process identity is refined by later evidence (a unique id or creation time arriving, a Sysmon
+ * GUID joining a Defender process) or whose rule mode changes stays one alert and gains a revision.
+ */
+function identify(candidate: AlertCandidate, states: Map<string, AlertState>, taken: Set<string>): string {
+  const own = alertId(candidate);
+  if (states.has(own)) return own;
+
+  const connections = connectionKeysOf(candidate.paths);
+  const adoptable = [...states.values()]
+    .filter((state) => !taken.has(state.id) && state.deviceId === candidate.deviceId)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  return adoptable.find((state) => [...state.connectionKeys].some((key) => connections.has(key)))?.id ?? own;
 }
 
 function statusOf(before: AlertStatus | undefined, suppression: SuppressionRecord | null): AlertStatus {

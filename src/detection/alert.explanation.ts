@@ -48,36 +48,47 @@ export function comparePaths(a: AlertPath, b: AlertPath): number {
   );
 }
 
+/** Canonical times bounding the injections an exclusion report counts (inclusive); null bounds nothing. */
+export interface TimeWindow {
+  from: string;
+  to: string;
+}
+
 /**
- * Every exclusion in force, with how many injection events into the given processes it held back: what an
- * analyst needs to see that a quiet alert is quiet because of an exclusion, or that one was not considered.
+ * Every exclusion in force, in settings order, with how many injection events into the given processes (inside
+ * `window`, when given) it held back: what an analyst needs to see that a path is shorter or an alert quiet because
+ * of an exclusion. An injection matching several exclusions counts for the first, as the rule applies them.
  */
 export function exclusionReport(
   graph: DeviceGraph,
   settings: AdwsRuleSettings,
-  targetKeys: string[],
+  processKeys: string[],
+  window: TimeWindow | null = null,
 ): ExclusionReport[] {
-  const counts = new Map<string, number>(settings.exclusions.map((e) => [e.description, 0]));
-  for (const targetKey of new Set(targetKeys)) {
-    const target = exclusionTargetOf(graph, targetKey);
-    graph.forEachInEdge(targetKey, (_key, edge) => {
+  const counts = settings.exclusions.map(() => 0);
+  for (const key of new Set(processKeys)) {
+    const target = exclusionTargetOf(graph, key);
+    graph.forEachInEdge(key, (_edgeKey, edge) => {
       if (edge.kind !== EdgeKind.Injected) return;
-      for (const occurrence of edge.occurrences) countExclusion(occurrence, settings, target, counts);
+      for (const occurrence of edge.occurrences) {
+        if (window !== null && (occurrence.timestamp < window.from || occurrence.timestamp > window.to)) continue;
+        countExclusion(occurrence, settings, target, counts);
+      }
     });
   }
 
-  return [...counts].map(([description, excludedEvents]) => ({ description, excludedEvents }));
+  return settings.exclusions.map((e, i) => ({ description: e.description, excludedEvents: counts[i]! }));
 }
 
 function countExclusion(
   occurrence: InjectionOccurrence,
   settings: AdwsRuleSettings,
   target: ReturnType<typeof exclusionTargetOf>,
-  counts: Map<string, number>,
+  counts: number[],
 ): void {
   const { injectorFileName, injectorFolderPath } = occurrence;
   const exclusion = matchingExclusion(injectorFileName || null, injectorFolderPath, settings.exclusions, target);
-  if (exclusion !== null) counts.set(exclusion.description, (counts.get(exclusion.description) ?? 0) + 1);
+  if (exclusion !== null) counts[settings.exclusions.indexOf(exclusion)]! += 1;
 }
 
 /** What the evidence of a path lacks: processes whose creation was never seen, processes never named. */

@@ -37,3 +37,13 @@ export function ticksBetween(earlier: EventInstant, later: EventInstant): number
 export function minutesToTicks(minutes: number): number {
   return minutes * TICKS_PER_MINUTE;
 }
+
+/** The canonical time `ticks` (100 ns units, either sign) after `timestamp`. */
+export function shiftTime(timestamp: string, ticks: number): string {
+  const at = parseEventTime(timestamp);
+  const total = at.ticks + ticks;
+  const seconds = at.seconds + Math.floor(total / TICKS_PER_SECOND);
+  const rest = ((total % TICKS_PER_SECOND) + TICKS_PER_SECOND) % TICKS_PER_SECOND;
+
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(rest).padStart(FRACTION_DIGITS, '0')}Z`;
+}

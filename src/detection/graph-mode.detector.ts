@@ -8,10 +8,17 @@ import {
   type ProcessNodeAttributes,
   type SpawnOccurrence,
 } from '../vocabulary/graph.vocabulary.js';
-import { comparePaths, evidenceGaps, exclusionReport, pathEdge, pathNode } from './alert.explanation.js';
+import {
+  comparePaths,
+  evidenceGaps,
+  exclusionReport,
+  pathEdge,
+  pathNode,
+  type TimeWindow,
+} from './alert.explanation.js';
 import type { AlertCandidate, AlertPath, ConnectionSummary, InjectorSummary } from './alert.types.js';
 import { splitDeviceName } from './device-name.js';
-import { minutesToTicks, parseEventTime, ticksBetween, type EventInstant } from './event.time.js';
+import { minutesToTicks, parseEventTime, shiftTime, ticksBetween, type EventInstant } from './event.time.js';
 import type { DeviceGraph } from './graph.builder.js';
 import { exclusionTargetOf, isExcluded } from './path.finder.js';
 import { compareEvidence, compareNumbers, compareOccurrences, compareStrings, sortedDistinct } from './sort.order.js';
@@ -46,7 +53,17 @@ interface Search {
   /** The connecting process's ADWS connections, time-sorted, with the `connected` edges they sit on. */
   connections: Timed<ConnectionOccurrence>[];
   connectedEdges: Map<ConnectionOccurrence, string>;
+  /** Hops left to explore for this connecting process (see MAX_HOPS_EXPLORED). */
+  budget: number;
 }
+
+/**
+ * Hops explored per connecting process before the search stops, and paths kept per alert: processes that inject
+ * one another all around would otherwise give a combinatorial number of chains. A cut search says so in the
+ * alert's evidenceGaps.
+ */
+const MAX_HOPS_EXPLORED = 20_000;
+const MAX_PATHS = 50;
 
 /**
  * Graph mode: one candidate per process that connected to an ADWS port and is reached, backwards, over at most
@@ -102,6 +119,7 @@ function newSearch(
     spanTicks: minutesToTicks(settings.timeframeMinutes),
     connections: timed,
     connectedEdges: new Map(connections.map((c) => [c.occurrence, c.edgeKey])),
+    budget: MAX_HOPS_EXPLORED,
   };
 }
 
@@ -114,21 +132,39 @@ function chainsInto(search: Search, node: string, suffix: Hop[], visited: Set<st
 
   const found: ValidChain[] = [];
   for (const hop of hopsInto(search, node)) {
-    if (visited.has(hop.source)) continue;
+    if (search.budget <= 0) break;
     const hops = [hop, ...suffix];
-    const longer = chainsInto(search, hop.source, hops, new Set([...visited, hop.source]));
-    if (longer.length > 0) {
-      found.push(...longer);
-      continue;
-    }
+    const selfInjection = hop.source === hop.target;
+    if (visited.has(hop.source) && !selfInjection) continue;
+
+    const longer = selfInjection ? [] : chainsInto(search, hop.source, hops, new Set([...visited, hop.source]));
+    found.push(...longer);
     const chain = hop.kind === EdgeKind.Injected ? validate(search, hops) : null;
-    if (chain !== null) found.push(chain);
+    if (chain !== null && !coveredBy(chain, longer)) found.push(chain);
   }
 
   return found;
 }
 
+/**
+ * A chain is only part of longer ones when they cite all of its evidence; otherwise it explains something they do
+ * not (an earlier injection the longer chains' time order leaves out) and stays a path of its own.
+ */
+function coveredBy(chain: ValidChain, longer: ValidChain[]): boolean {
+  if (longer.length === 0) return false;
+
+  const cited = new Set(longer.flatMap((c) => [...c.evidence.flat(), ...c.connections].map((o) => evidenceKey(o))));
+  return [...chain.evidence.flat(), ...chain.connections].every((o) => cited.has(evidenceKey(o)));
+}
+
+function evidenceKey(occurrence: { evidence: EvidenceRef }): string {
+  const { table, deviceId, eventKey } = occurrence.evidence;
+
+  return `${table}\u0000${deviceId}\u0000${eventKey}`;
+}
+
 function hopsInto(search: Search, node: string): Hop[] {
+  search.budget--;
   const hops: Hop[] = [];
   search.graph.forEachInEdge(node, (edgeKey, edge, source, target) => {
     if (edge.kind === EdgeKind.Injected) {
@@ -161,6 +197,7 @@ function validate(search: Search, hops: Hop[]): ValidChain | null {
     evidence.unshift(kept);
     latest = kept[kept.length - 1]!.at;
   }
+  if (!runsForwards(evidence, skewTicks)) return null;
 
   const last = lastInjection(hops, evidence);
   const first = evidence[0]!;
@@ -177,6 +214,21 @@ function validate(search: Search, hops: Hop[]): ValidChain | null {
   };
 }
 
+/**
+ * Forwards from the first hop: a hop's occurrence counts only when it is no earlier than the earliest counting
+ * occurrence of the hop before it, less the skew (B can only inject C once A has injected B). False when a hop is
+ * left with none.
+ */
+function runsForwards(evidence: Timed<InjectionOccurrence | SpawnOccurrence>[][], skewTicks: number): boolean {
+  for (let i = 1; i < evidence.length; i++) {
+    const earliest = evidence[i - 1]![0]!.at;
+    evidence[i] = evidence[i]!.filter(({ at }) => ticksBetween(earliest, at) >= -skewTicks);
+    if (evidence[i]!.length === 0) return false;
+  }
+
+  return true;
+}
+
 /** The counting occurrences of the chain's last injection hop (the hops after it are spawns). */
 function lastInjection(hops: Hop[], evidence: Timed<InjectionOccurrence | SpawnOccurrence>[][]) {
   for (let i = hops.length - 1; i >= 0; i--) if (hops[i]!.kind === EdgeKind.Injected) return evidence[i]!;
@@ -191,7 +243,9 @@ function toCandidate(search: Search, processKey: string, chains: ValidChain[]): 
   const injections = chains.flatMap((c) =>
     c.hops.flatMap((hop, i) => (hop.kind === EdgeKind.Injected ? c.evidence[i]! : [])),
   );
-  const paths = chains.map((chain) => explainChain(search, chain)).sort(comparePaths);
+  const allPaths = chains.map((chain) => explainChain(search, chain)).sort(comparePaths);
+  const paths = allPaths.slice(0, MAX_PATHS);
+  const cut = cutNotes(search, allPaths.length);
   const evidence = distinctRefs([
     ...chains.flatMap((c) => c.evidence.flat().map((o) => o.evidence)),
     ...connections.map((o) => o.evidence),
@@ -210,19 +264,36 @@ function toCandidate(search: Search, processKey: string, chains: ValidChain[]): 
     injectors: injectorSummaries(graph, chains),
     connections: connections.map(connectionSummary),
     evidence,
-    nodeKeys: sortedDistinct(paths.flatMap((p) => p.nodes.map((n) => n.key))),
+    nodeKeys: sortedDistinct(allPaths.flatMap((p) => p.nodes.map((n) => n.key))),
     mode: 'graph',
     processKey,
     path: paths[0]!,
     paths,
     viaDescendant: paths.every((p) => p.viaDescendant),
-    evidenceGaps: sortedDistinct(paths.flatMap(evidenceGaps)),
+    evidenceGaps: [...sortedDistinct(paths.flatMap(evidenceGaps)), ...cut],
     exclusionsConsidered: exclusionReport(
       graph,
       settings,
-      chains.flatMap((c) => c.hops.map((h) => h.target)),
+      allPaths.flatMap((p) => p.nodes.filter((n) => n.kind === NodeKind.Process).map((n) => n.key)),
+      exclusionWindow(search),
     ),
   };
+}
+
+/** The injections an exclusion could have kept from this alert: within the span before its connections. */
+function exclusionWindow(search: Search): TimeWindow {
+  const first = search.connections[0]!.occurrence.timestamp;
+  const last = search.connections[search.connections.length - 1]!.occurrence.timestamp;
+
+  return { from: shiftTime(first, -search.spanTicks), to: shiftTime(last, search.skewTicks) };
+}
+
+function cutNotes(search: Search, pathCount: number): string[] {
+  const notes: string[] = [];
+  if (search.budget <= 0) notes.push(`the path search stopped after ${MAX_HOPS_EXPLORED} hops; more paths may exist`);
+  if (pathCount > MAX_PATHS) notes.push(`${pathCount} paths lead here; the first ${MAX_PATHS} are listed`);
+
+  return notes;
 }
 
 function explainChain(search: Search, chain: ValidChain): AlertPath {

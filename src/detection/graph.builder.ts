@@ -238,8 +238,10 @@ function addDefenderParent(
 
   const observation: Observation = { ...sighting, role: 'parent', name: null, folderPath: null };
   const parentKey = observeResolved(draft, parent, observation);
+  // The spawn happened when the child was created; the row's own time is only a bound when that is unknown.
+  const spawnedAt = { ...sighting, timestamp: event.initiatingProcessCreationTime ?? event.timestamp };
   edgeDraft(draft.spawned, EdgeKind.Spawned, parentKey, childKey).occurrences.set(evidenceId(sighting.evidence), {
-    ...sighting,
+    ...spawnedAt,
     deviceName: event.deviceName,
   });
 }

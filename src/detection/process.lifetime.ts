@@ -17,7 +17,7 @@ import { compareStrings } from './sort.order.js';
 /** Creation times of one process seen by two sources (Defender, Sysmon) differ by milliseconds; a pid is not reused that fast. */
 const SAME_CREATION_TICKS = 1 * 10_000_000;
 /** How much later than an event a process may be stamped as created and still be the process the event names. */
-const CREATE_SKEW_TICKS = 60 * 10_000_000;
+const CREATE_SKEW_TICKS = 1 * 10_000_000;
 
 /** Everything one event says about a process, before identities are merged. */
 export interface ProcessFact {
@@ -41,9 +41,10 @@ interface Lifetime {
  * Process identity by lifetime (graph mode). Facts that share a Sysmon ProcessGuid, a Defender ProcessUniqueId or a
  * (pid, creation time) — creation times within a second of each other, from either source — are one process. Its
  * key is its GUID, else its unique id, else pid@creation time. A reference with only a pid (and maybe a name) is the
- * process with that pid (and name) created most recently before the event, a minute of skew allowed; failing that,
- * the single such process; failing that, the reference identity (pid, name). So a recycled pid with another creation
- * time is another node, and an injection into the old process does not reach the new one.
+ * process with that pid (and name) created most recently before the event, a second of skew allowed; failing that,
+ * the single such process if its creation time is unknown; failing that, the reference identity (pid, name). So a recycled pid with another creation
+ * time is another node, and an injection into the old process does not reach the new one. A process created after
+ * an event (one second of skew) is never the one the event names.
  */
 export class LifetimeResolver implements ProcessIdentity {
   private readonly lifetimes = new Map<string, Lifetime>();
@@ -106,7 +107,11 @@ export class LifetimeResolver implements ProcessIdentity {
       if (found === null || compareStrings(lifetime.creationTime, found.creationTime!) > 0) found = lifetime;
     }
 
-    return found ?? (named.length === 1 ? named[0]! : null);
+    if (found !== null) return found;
+    // A process created after the event cannot be the one it names, even when it is the only one with that pid.
+    const single = named.length === 1 ? named[0]! : null;
+
+    return single !== null && single.creationTime === null ? single : null;
   }
 
   private referenceIdentity(processId: number, name: string): ResolvedProcess {

@@ -31,9 +31,13 @@ export class GraphController {
   }
 
   @Get('alerts/:id/graph')
-  @ApiOperation({ summary: 'The injector → target → ADWS paths behind one alert, with the evidence on every edge' })
+  @ApiOperation({
+    summary: 'The paths behind one alert (injections, spawns, connections), with the evidence on every edge',
+  })
   @ApiOkResponse(GRAPH_RESPONSE)
-  @ApiNotFoundResponse({ description: 'No alert has this id' })
+  @ApiNotFoundResponse({
+    description: 'No alert has this id, or a retracted alert names processes the stored events no longer identify',
+  })
   async alert(@Param('id') id: string, @Query() query: GraphQueryDto, @Res({ passthrough: true }) res: Response) {
     return send(res, await this.graphs.alertGraph(id, query.format));
   }

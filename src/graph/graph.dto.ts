@@ -13,7 +13,7 @@ export class GraphQueryDto {
 
   @EmptyAsAbsent()
   @IntField({
-    description: 'Most events of each kind drawn, newest first (default 5000)',
+    description: 'Device graphs: most events of each kind drawn, newest first (default 5000); alert graphs ignore it',
     min: 1,
     max: 50000,
     optional: true,

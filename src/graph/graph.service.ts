@@ -54,7 +54,13 @@ export class GraphService {
     const { adwsPorts } = settings;
     const ports = [...new Set([...adwsPorts, ...alert.connections.map((c) => c.remotePort)])];
     const unit = await this.unitOf(alert.deviceId);
-    const reach = reachOf({ ...settings, mode: alert.mode });
+    // The alert's own paths, not today's settings, say how far back its graph reaches.
+    const longest = Math.max(0, ...alert.paths.map((p) => p.edges.length - 1));
+    const reach = reachOf({
+      mode: alert.mode,
+      maxChainDepth: Math.max(settings.maxChainDepth, longest),
+      followDescendants: settings.followDescendants || alert.paths.some((p) => p.viaDescendant),
+    });
     const events = (await this.loader.load([unit], ports, reach)).get(unit.deviceId)!;
     const graph = alertSubgraph(buildDeviceGraph(alert.deviceId, events, ports, identityOf(alert.mode)), alert);
 

@@ -109,7 +109,7 @@ export class AdwsRuleSettingsDto {
   @IntField({
     description: `Graph mode: most injection and spawn hops from the first injector to the connecting process (default ${GRAPH_MODE_DEFAULTS.maxChainDepth})`,
     min: 1,
-    max: 16,
+    max: 8,
     optional: true,
     example: 4,
   })

@@ -17,9 +17,10 @@ export interface RuleView {
 }
 
 const ADWS_RULE_DESCRIPTION =
-  'A process that was the target of a process-injection API call connects to Active Directory Web Services ' +
-  '(ADWS) within the timeframe of the injection, before or after it: the pattern of tools such as SOAPHound ' +
-  'running inside an injected, legitimate process.';
+  'A process that was the target of a process-injection API call (or, in graph mode, a process reached through a ' +
+  'chain of injections or descending from an injected one) connects to Active Directory Web Services (ADWS): the ' +
+  'pattern of tools such as SOAPHound running inside an injected, legitimate process. Reference mode pairs ' +
+  'injection and connection within the timeframe in either order; graph mode requires the injection first.';
 
 /** Rule settings: validated on load and on update, cached, defaults when nothing is stored. */
 @Injectable()

@@ -22,7 +22,7 @@ export class CreateSuppressionDto {
   @IntField({ description: 'How long it is in force, from now', min: 1, max: 525_600, example: 1440 })
   durationMinutes: number;
 
-  @TextField({ description: 'Why (kept with the suppression and shown on the alerts it holds)', maxLength: 500 })
+  @TextField({ description: 'Why (kept with the suppression)', minLength: 1, maxLength: 500 })
   reason: string;
 }
 

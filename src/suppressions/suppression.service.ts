@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 
+import { UUID_PATTERN } from '../alerts/alert-id.js';
 import { AlertService } from '../alerts/alert.service.js';
 import { InvalidInputError, NotFoundError } from '../common/domain.errors.js';
 import { JsonLogger } from '../common/json.logger.js';
@@ -57,7 +58,7 @@ export class SuppressionService {
   }
 
   async lift(id: string, now: Date): Promise<Suppression> {
-    const existing = await this.suppressions.get(id);
+    const existing = UUID_PATTERN.test(id) ? await this.suppressions.get(id) : null;
     if (existing === null) throw new NotFoundError(`suppression ${id} does not exist`);
 
     await this.suppressions.lift(id, now.toISOString());

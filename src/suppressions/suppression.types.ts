@@ -46,7 +46,7 @@ export function suppressionFor(alert: SuppressibleAlert, active: readonly Suppre
 function covers(suppression: Suppression, alert: SuppressibleAlert): boolean {
   switch (suppression.entityType) {
     case 'device':
-      return alert.deviceId === suppression.entityValue;
+      return alert.deviceId.toLowerCase() === suppression.entityValue.toLowerCase();
     case 'targetFileName':
       return alert.fileName.toLowerCase() === suppression.entityValue;
     case 'injectorFileName':

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseBoolPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNotFoundResponse,
@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
+import { InvalidInputError } from '../common/domain.errors.js';
 import { CreateSuppressionDto, SuppressionDto } from './suppression.dto.js';
 import { SuppressionService } from './suppression.service.js';
 
@@ -33,8 +34,8 @@ export class SuppressionsController {
   @ApiOperation({ summary: 'Suppressions, oldest first' })
   @ApiQuery({ name: 'active', required: false, type: Boolean, description: 'Only those in force now' })
   @ApiOkResponse({ type: [SuppressionDto] })
-  list(@Query('active', new ParseBoolPipe({ optional: true })) active?: boolean): Promise<SuppressionDto[]> {
-    return this.suppressions.list(active ?? false, new Date());
+  list(@Query('active') active?: string): Promise<SuppressionDto[]> {
+    return this.suppressions.list(parseActive(active), new Date());
   }
 
   @Delete(':id')
@@ -45,4 +46,11 @@ export class SuppressionsController {
   lift(@Param('id') id: string): Promise<SuppressionDto> {
     return this.suppressions.lift(id, new Date());
   }
+}
+
+function parseActive(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+
+  throw new InvalidInputError('active must be true or false', { field: 'active', value });
 }

@@ -153,6 +153,135 @@ describe('graph mode (the default) against the reference rule', () => {
     expect(await alertsOn('gm-early')).toEqual([]);
   });
 
+  it('a process created after the injection is never its target, even when it is the only one with that pid', async () => {
+    await post('DeviceNetworkEvents', [
+      connection('gm-after', {
+        InitiatingProcessFileName: 'notepad.exe',
+        InitiatingProcessCreationTime: T('10:03:00'),
+      }),
+    ]).expect(200);
+    await post('DeviceEvents', [injection('gm-after', { Timestamp: T('09:10:00'), ProcessCreationTime: '' })]).expect(
+      200,
+    );
+
+    expect(await alertsOn('gm-after')).toEqual([]);
+  });
+
+  it('a child created before the injection into its parent is not its descendant in time', async () => {
+    await post('DeviceEvents', [injection('gm-old-child', { ProcessCreationTime: T('09:00:00') })]).expect(200);
+    await post('DeviceNetworkEvents', [
+      connection('gm-old-child', {
+        InitiatingProcessId: 7071,
+        InitiatingProcessFileName: 'cmd.exe',
+        InitiatingProcessCreationTime: T('09:30:00'),
+        InitiatingProcessParentId: 4242,
+      }),
+    ]).expect(200);
+
+    expect(await alertsOn('gm-old-child')).toEqual([]);
+  });
+
+  it('a chain runs forwards in time; an earlier hop that the chain cannot precede stays a path of its own', async () => {
+    const hop = (from: number, name: string, to: number, toName: string, at: string) =>
+      injection('gm-order', {
+        Timestamp: T(at),
+        InitiatingProcessId: from,
+        InitiatingProcessFileName: name,
+        InitiatingProcessCreationTime: T('08:00:00'),
+        ProcessId: to,
+        FileName: toName,
+        ProcessCreationTime: T('08:00:00'),
+      });
+    await post('DeviceEvents', [
+      hop(200, 'b.exe', 300, 'c.exe', '10:00:00'),
+      hop(100, 'a.exe', 200, 'b.exe', '11:00:00'),
+      hop(200, 'b.exe', 300, 'c.exe', '11:30:00'),
+    ]).expect(200);
+    await post('DeviceNetworkEvents', [
+      connection('gm-order', {
+        Timestamp: T('10:05:00'),
+        InitiatingProcessId: 300,
+        InitiatingProcessFileName: 'c.exe',
+      }),
+      connection('gm-order', {
+        Timestamp: T('11:35:00'),
+        InitiatingProcessId: 300,
+        InitiatingProcessFileName: 'c.exe',
+      }),
+    ]).expect(200);
+
+    const [alert] = await alertsOn('gm-order');
+    const describe = (p: any) => p.edges.map((e: any) => `${e.kind} ${e.firstSeen.slice(11, 19)}`).join(', ');
+    expect(alert!.paths.map(describe).sort()).toEqual([
+      'injected 10:00:00, connected 10:05:00',
+      'injected 11:00:00, injected 11:30:00, connected 11:35:00',
+    ]);
+  });
+
+  it('a process that injects itself and connects alerts in graph mode too', async () => {
+    await post('DeviceEvents', [
+      injection('gm-self', {
+        InitiatingProcessId: 4242,
+        InitiatingProcessFileName: 'notepad.exe',
+        InitiatingProcessCreationTime: T('09:59:00'),
+      }),
+    ]).expect(200);
+    await post('DeviceNetworkEvents', [connection('gm-self')]).expect(200);
+
+    const [alert] = await alertsOn('gm-self');
+    expect(alert!.path.nodes.map((n: any) => n.fileName ?? n.kind)).toEqual([
+      'notepad.exe',
+      'notepad.exe',
+      'adwsEndpoint',
+    ]);
+  });
+
+  it('bounds the paths of processes that all inject one another, and says so', async () => {
+    const pids = Array.from({ length: 9 }, (_, i) => 1000 + i);
+    const rows = pids.flatMap((from) =>
+      pids
+        .filter((to) => to !== from)
+        .map((to) =>
+          injection('gm-mesh', {
+            InitiatingProcessId: from,
+            InitiatingProcessFileName: `p${from}.exe`,
+            InitiatingProcessCreationTime: T('08:00:00'),
+            ProcessId: to,
+            FileName: `p${to}.exe`,
+            ProcessCreationTime: T('08:00:00'),
+          }),
+        ),
+    );
+    await post('DeviceEvents', rows).expect(200);
+    await post('DeviceNetworkEvents', [
+      connection('gm-mesh', { InitiatingProcessId: 1000, InitiatingProcessFileName: 'p1000.exe' }),
+    ]).expect(200);
+
+    const [alert] = await alertsOn('gm-mesh');
+    expect(alert!.paths).toHaveLength(50);
+    expect(alert!.evidenceGaps.join(' ')).toMatch(/paths lead here; the first 50 are listed/);
+  });
+
+  it('evidence that refines the process identity later updates the same alert instead of replacing it', async () => {
+    await post('DeviceEvents', [injection('gm-refined')]).expect(200);
+    await post('DeviceNetworkEvents', [
+      connection('gm-refined', {
+        InitiatingProcessFileName: 'notepad.exe',
+        InitiatingProcessCreationTime: T('09:59:00'),
+      }),
+    ]).expect(200);
+    const [first] = await alertsOn('gm-refined');
+
+    // The same notepad lifetime, now with Defender's unique id: the node key changes, the detection does not.
+    await post('DeviceEvents', [injection('gm-refined', { Timestamp: T('10:01:00'), ProcessUniqueId: '777' })]).expect(
+      200,
+    );
+
+    const alerts = await alertsOn('gm-refined');
+    expect(alerts.map((a) => [a.id, a.revision])).toEqual([[first!.id, 2]]);
+    expect(await alertsOn('gm-refined', 'retracted')).toEqual([]);
+  });
+
   it('says what its evidence lacks and which exclusions it considered', async () => {
     const [alert] = await alertsOn('gm-burst');
 
@@ -197,7 +326,17 @@ describe('graph mode (the default) against the reference rule', () => {
     }
   });
 
-  it('descendants can be switched off', async () => {
+  it('descendants can be switched off; the alert graph still draws an alert derived with them', async () => {
+    const [alert] = await alertsOn('gm-child');
+    await t
+      .http()
+      .put(RULE)
+      .send({ ...(await settings()), followDescendants: false })
+      .expect(200);
+    const graph = await t.http().get(`/api/v1/alerts/${alert!.id}/graph`);
+    expect(graph.status).toBe(200);
+    expect(graph.body.edges.map((e: any) => e.attributes.kind).sort()).toEqual(['connected', 'injected', 'spawned']);
+
     await rerunWith({ followDescendants: false });
     expect(await alertsOn('gm-child')).toEqual([]);
 
@@ -222,5 +361,24 @@ describe('graph mode (the default) against the reference rule', () => {
     const retracted = await alertsOn('gm-burst', 'retracted');
     expect(retracted.map((a) => a.id)).toContain(before!.id);
     expect(await alertsOn('gm-skew')).toHaveLength(1);
+  });
+
+  it('names the exclusion that shortened a chain, with the injections it held back', async () => {
+    const exclusion = {
+      description: 'rundll32 on gm-chain',
+      injectorFileName: 'rundll32.exe',
+      injectorFolderPath: null,
+      folderPathMatch: 'equals',
+      targetFileName: null,
+      deviceId: 'GM-CHAIN',
+    };
+    await rerunWith({ exclusions: [...(await settings()).exclusions, exclusion] });
+
+    const [alert] = await alertsOn('gm-chain');
+    expect(alert!.path.nodes.filter((n: any) => n.kind === 'process').map((n: any) => n.fileName)).toEqual([
+      'notepad.exe',
+      'svchost.exe',
+    ]);
+    expect(alert!.exclusionsConsidered).toContainEqual({ description: 'rundll32 on gm-chain', excludedEvents: 1 });
   });
 });

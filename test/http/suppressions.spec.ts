@@ -103,9 +103,18 @@ describe('per-entity suppressions', () => {
       .post(SUPPRESSIONS)
       .send({ entityType: 'user', value: 'x', durationMinutes: 5, reason: 'r' });
     const unknown = await t.http().delete(`${SUPPRESSIONS}/6a1c2a9e-4b7d-4e0f-a3c5-8d21e9b04c77`);
+    const notAnId = await t.http().delete(`${SUPPRESSIONS}/not-a-uuid`);
+    const badFlag = await t.http().get(SUPPRESSIONS).query({ active: 'maybe' });
+    const noReason = await t
+      .http()
+      .post(SUPPRESSIONS)
+      .send({ entityType: 'device', value: 'x', durationMinutes: 5, reason: '' });
 
     expect(noDuration.status).toBe(400);
     expect(badType.status).toBe(400);
     expect(unknown.status).toBe(404);
+    expect(notAnId.status).toBe(404);
+    expect(badFlag.status).toBe(400);
+    expect(noReason.status).toBe(400);
   });
 });

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { alertId } from '../../../src/alerts/alert-id.js';
-import type { AlertRow, AlertState } from '../../../src/alerts/alert.repository.js';
+import { connectionKeysOf, type AlertRow, type AlertState } from '../../../src/alerts/alert.repository.js';
 import { AlertRepository } from '../../../src/alerts/alert.repository.js';
 import { AlertService } from '../../../src/alerts/alert.service.js';
 import type { Database, Queryable } from '../../../src/database/database.js';
@@ -15,7 +15,14 @@ class MemoryAlertRepository {
   async getStates(_tx: Queryable, ruleId: string, deviceIds: string[]): Promise<AlertState[]> {
     return [...this.rows.values()]
       .filter((r) => r.ruleId === ruleId && deviceIds.includes(r.deviceId))
-      .map(({ deviceId, id, status, contentHash, revision }) => ({ deviceId, id, status, contentHash, revision }));
+      .map(({ deviceId, id, status, contentHash, revision, content }) => ({
+        deviceId,
+        id,
+        status,
+        contentHash,
+        revision,
+        connectionKeys: connectionKeysOf(content.paths),
+      }));
   }
 
   async upsert(_tx: Queryable, row: AlertRow): Promise<void> {
