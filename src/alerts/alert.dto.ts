@@ -32,6 +32,21 @@ export class AlertQueryDto {
   cursor?: string;
 }
 
+export class AlertChangesQueryDto {
+  @EmptyAsAbsent()
+  @IntField({
+    description: 'The last sequence number already seen (0, or absent, for the beginning)',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    optional: true,
+  })
+  after?: number;
+
+  @EmptyAsAbsent()
+  @IntField({ description: 'Most alerts in one reply (default 100)', min: 1, max: 1000, optional: true })
+  limit?: number;
+}
+
 export class InjectorDto {
   @ApiProperty({ example: 6008 }) processId: number;
   @ApiProperty({ example: 'powershell.exe' }) fileName: string;
@@ -182,4 +197,17 @@ export class AlertEvidenceDto {
   @ApiProperty({ format: 'uuid' }) alertId: string;
   @ApiProperty({ type: [RawEventDto], description: "In the order of the alert's evidence list" })
   items: RawEventDto[];
+}
+
+export class AlertChangeDto {
+  @ApiProperty({ description: "The change number of this alert's latest change; monotonic across all alerts" })
+  sequence: number;
+  @ApiProperty({ type: AlertDto, description: 'The alert as it is now' }) alert: AlertDto;
+}
+
+export class AlertChangesDto {
+  @ApiProperty({ type: [AlertChangeDto], description: 'Alerts changed after `after`, each once, in change order' })
+  items: AlertChangeDto[];
+  @ApiProperty({ description: 'Pass as `after` in the next poll (equals `after` when nothing changed)' })
+  lastSequence: number;
 }

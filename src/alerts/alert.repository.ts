@@ -51,7 +51,25 @@ const UPSERT = `
 
 const SET_STATUS = `
   UPDATE alerts SET status = $3, revision = revision + 1, updated_at = $4
-  WHERE device_id = $1 AND id = $2`;
+  WHERE device_id = $1 AND id = $2
+  RETURNING revision`;
+
+/** Any constant: the key of the advisory lock every writer of alert changes takes (see 0006_alert_changes.sql). */
+const CHANGE_LOCK = `SELECT pg_advisory_xact_lock(724910061)`;
+
+const RECORD_CHANGE = `
+  INSERT INTO alert_changes (seq, alert_id, device_id, revision, changed_at)
+  VALUES (nextval('alert_change_seq'), $1, $2, $3, $4)`;
+
+/** $1 after, $2 limit: each alert changed after `after`, once, at its latest change, in change order. */
+const SELECT_CHANGES = `
+  SELECT c.seq, ${COLUMNS.split(',')
+    .map((c) => `a.${c.trim()}`)
+    .join(', ')}
+  FROM (SELECT alert_id, max(seq) AS seq FROM alert_changes WHERE seq > $1 GROUP BY alert_id) c
+  JOIN alerts a ON a.id = c.alert_id
+  ORDER BY c.seq
+  LIMIT $2`;
 
 const SELECT_DEVICES = `SELECT DISTINCT device_id FROM alerts WHERE rule_id = $1 ORDER BY device_id`;
 
@@ -66,6 +84,12 @@ const SEARCH = `
     AND ($5::text IS NULL OR (timestamp_text, id) > ($5, $6::uuid))
   ORDER BY timestamp_text, id
   LIMIT $7`;
+
+/** Appends one change under the writers' lock (taken once per transaction; taking it again is free). */
+async function recordChange(tx: Queryable, id: string, deviceId: string, revision: number, at: string): Promise<void> {
+  await tx.query(CHANGE_LOCK);
+  await tx.query(RECORD_CHANGE, [id, deviceId, revision, at]);
+}
 
 /** All SQL about alerts. */
 export class AlertRepository {
@@ -85,6 +109,11 @@ export class AlertRepository {
   }
 
   async upsert(tx: Queryable, row: AlertRow): Promise<void> {
+    await this.writeUpsert(tx, row);
+    await recordChange(tx, row.id, row.deviceId, row.revision, row.updatedAt);
+  }
+
+  private async writeUpsert(tx: Queryable, row: AlertRow): Promise<void> {
     await tx.query(UPSERT, [
       row.deviceId,
       row.id,
@@ -104,7 +133,15 @@ export class AlertRepository {
   }
 
   async setStatus(tx: Queryable, deviceId: string, id: string, status: AlertStatus, at: string): Promise<void> {
-    await tx.query(SET_STATUS, [deviceId, id, status, at]);
+    const { rows } = await tx.query<{ revision: number }>(SET_STATUS, [deviceId, id, status, at]);
+    if (rows.length > 0) await recordChange(tx, id, deviceId, Number(rows[0]!.revision), at);
+  }
+
+  /** Alerts changed after `after` (a change number), each once at its latest change, oldest change first. */
+  async changesAfter(after: number, limit: number): Promise<{ sequence: number; row: AlertRow }[]> {
+    const { rows } = await this.db.query<Record<string, unknown>>(SELECT_CHANGES, [after, limit]);
+
+    return rows.map((r) => ({ sequence: Number(r.seq), row: toAlertRow(r) }));
   }
 
   async devicesWithAlerts(ruleId: string): Promise<string[]> {

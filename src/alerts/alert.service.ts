@@ -127,6 +127,20 @@ export class AlertService {
     return toAlert(row);
   }
 
+  /**
+   * The change feed: alerts created or changed after the change number `after`, each once at its latest change,
+   * in change order. A poller that passes back `lastSequence` sees every change once, whatever the event times.
+   */
+  async changes(
+    after: number,
+    limit: number,
+  ): Promise<{ items: { sequence: number; alert: Alert }[]; lastSequence: number }> {
+    const changed = await this.alerts.changesAfter(after, limit);
+    const items = changed.map(({ sequence, row }) => ({ sequence, alert: toAlert(row) }));
+
+    return { items, lastSequence: items.length > 0 ? items[items.length - 1]!.sequence : after };
+  }
+
   async list(query: AlertQuery): Promise<AlertPage> {
     const search: AlertSearch = {
       deviceId: query.deviceId === undefined ? undefined : canonicalDeviceId(query.deviceId),

@@ -2,7 +2,14 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { AlertEvidenceService } from './alert-evidence.service.js';
-import { AlertDto, AlertEvidenceDto, AlertPageDto, AlertQueryDto } from './alert.dto.js';
+import {
+  AlertChangesDto,
+  AlertChangesQueryDto,
+  AlertDto,
+  AlertEvidenceDto,
+  AlertPageDto,
+  AlertQueryDto,
+} from './alert.dto.js';
 import { AlertService } from './alert.service.js';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -20,6 +27,19 @@ export class AlertsController {
   @ApiOkResponse({ type: AlertPageDto })
   list(@Query() query: AlertQueryDto): Promise<AlertPageDto> {
     return this.alerts.list({ ...query, limit: query.limit ?? DEFAULT_PAGE_SIZE });
+  }
+
+  @Get('changes')
+  @ApiOperation({
+    summary: 'Alerts created or changed after a sequence number (the change feed)',
+    description:
+      'Every alert write (created, new evidence, retracted, suppressed or released) takes the next number of one ' +
+      'global, monotonic sequence. Keep `lastSequence` and pass it back as `after`: each change is seen once, in ' +
+      'order, however late its events arrived. An alert changed several times since `after` comes once, as it is now.',
+  })
+  @ApiOkResponse({ type: AlertChangesDto })
+  changes(@Query() query: AlertChangesQueryDto): Promise<AlertChangesDto> {
+    return this.alerts.changes(query.after ?? 0, query.limit ?? DEFAULT_PAGE_SIZE);
   }
 
   @Get(':id')

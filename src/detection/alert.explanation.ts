@@ -1,4 +1,4 @@
-import type { AdwsRuleSettings } from '../rules/rule.types.js';
+import type { AdwsRuleSettings, InjectorExclusion } from '../rules/rule.types.js';
 import { EdgeKind, NodeKind, type EvidenceRef, type InjectionOccurrence } from '../vocabulary/graph.vocabulary.js';
 import type { AlertPath, ExclusionReport, PathEdge, PathNode } from './alert.types.js';
 import { matchingExclusion } from './exclusion.matcher.js';
@@ -55,7 +55,7 @@ export interface TimeWindow {
 }
 
 /**
- * Every exclusion in force, in settings order, with how many injection events into the given processes (inside
+ * Every exclusion in force for the graph's device (global ones and those scoped to it), in settings order, with how many injection events into the given processes (inside
  * `window`, when given) it held back: what an analyst needs to see that a path is shorter or an alert quiet because
  * of an exclusion. An injection matching several exclusions counts for the first, as the rule applies them.
  */
@@ -65,7 +65,10 @@ export function exclusionReport(
   processKeys: string[],
   window: TimeWindow | null = null,
 ): ExclusionReport[] {
-  const counts = settings.exclusions.map(() => 0);
+  // Exclusions scoped to other devices were not considered here, so adding one leaves this alert unchanged.
+  const deviceId = graph.getAttribute('deviceId').toLowerCase();
+  const inScope = settings.exclusions.filter((e) => e.deviceId === null || e.deviceId.toLowerCase() === deviceId);
+  const counts = new Map(inScope.map((e) => [e, 0]));
   for (const key of new Set(processKeys)) {
     const target = exclusionTargetOf(graph, key);
     graph.forEachInEdge(key, (_edgeKey, edge) => {
@@ -77,18 +80,18 @@ export function exclusionReport(
     });
   }
 
-  return settings.exclusions.map((e, i) => ({ description: e.description, excludedEvents: counts[i]! }));
+  return inScope.map((e) => ({ description: e.description, excludedEvents: counts.get(e)! }));
 }
 
 function countExclusion(
   occurrence: InjectionOccurrence,
   settings: AdwsRuleSettings,
   target: ReturnType<typeof exclusionTargetOf>,
-  counts: number[],
+  counts: Map<InjectorExclusion, number>,
 ): void {
   const { injectorFileName, injectorFolderPath } = occurrence;
   const exclusion = matchingExclusion(injectorFileName || null, injectorFolderPath, settings.exclusions, target);
-  if (exclusion !== null) counts[settings.exclusions.indexOf(exclusion)]! += 1;
+  if (exclusion !== null && counts.has(exclusion)) counts.set(exclusion, counts.get(exclusion)! + 1);
 }
 
 /** What the evidence of a path lacks: processes whose creation was never seen, processes never named. */
