@@ -41,6 +41,8 @@ const INITIATOR = [
   'initiating_process_creation_time',
   'initiating_process_parent_id',
   'initiating_process_unique_id',
+  'initiating_process_parent_creation_time',
+  'initiating_process_parent_file_name',
 ] as const;
 const TARGET = ['file_name', 'folder_path', 'process_id', 'process_creation_time', 'process_unique_id'] as const;
 const REMOTE = ['remote_ip', 'remote_port', 'remote_url', 'local_ip', 'local_port', 'protocol'] as const;
@@ -218,6 +220,8 @@ function initiatorValues(e: DefenderEvent): unknown[] {
     e.initiatingProcessCreationTime,
     e.initiatingProcessParentId,
     e.initiatingProcessUniqueId,
+    e.initiatingProcessParentCreationTime ?? null,
+    e.initiatingProcessParentFileName ?? null,
   ];
 }
 
@@ -235,6 +239,8 @@ function baseFromRow(row: Row): Omit<DefenderEvent, 'table'> {
     initiatingProcessCreationTime: text(row.initiating_process_creation_time),
     initiatingProcessParentId: integer(row.initiating_process_parent_id),
     initiatingProcessUniqueId: text(row.initiating_process_unique_id),
+    initiatingProcessParentCreationTime: text(row.initiating_process_parent_creation_time),
+    initiatingProcessParentFileName: text(row.initiating_process_parent_file_name),
     raw: null,
   };
 }

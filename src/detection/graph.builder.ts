@@ -233,7 +233,13 @@ function addDefenderParent(
   const parentId = event.initiatingProcessParentId;
   if (parentId === null || parentId === 0) return;
   const at = event.initiatingProcessCreationTime ?? event.timestamp;
-  const parent = draft.processes.resolve({ guid: null, processId: parentId, image: null, timestamp: at });
+  const parent = draft.processes.resolve({
+    guid: null,
+    processId: parentId,
+    creationTime: event.initiatingProcessParentCreationTime ?? null,
+    image: event.initiatingProcessParentFileName ?? null,
+    timestamp: at,
+  });
   if (parent === null || parent.key === childKey) return;
 
   const observation: Observation = { ...sighting, role: 'parent', name: null, folderPath: null };
@@ -378,10 +384,21 @@ function processFacts(events: DeviceGraphEvents, sysmon: readonly SysmonEvent[])
       image: e.fileName,
     });
   }
-  for (const e of events.connections) facts.push(initiator(e));
+  for (const e of events.connections) facts.push(initiator(e), parentOf(e));
   for (const e of sysmon) facts.push(...sysmonFacts(e));
 
   return facts;
+}
+
+/** What a row says of its initiating process's parent; only a pid with a creation time makes it a lifetime. */
+function parentOf(e: DeviceNetworkEvent): ProcessFact {
+  return {
+    guid: null,
+    uniqueId: null,
+    processId: e.initiatingProcessParentId,
+    creationTime: e.initiatingProcessParentCreationTime ?? null,
+    image: e.initiatingProcessParentFileName ?? null,
+  };
 }
 
 function sysmonFacts(e: SysmonEvent): ProcessFact[] {

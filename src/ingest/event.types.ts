@@ -26,6 +26,9 @@ interface CanonicalEventBase {
   initiatingProcessCreationTime: string | null;
   initiatingProcessParentId: number | null;
   initiatingProcessUniqueId: string | null;
+  /** The parent of the initiating process, when the row names it (graph mode tells recycled parent pids apart). */
+  initiatingProcessParentCreationTime?: string | null;
+  initiatingProcessParentFileName?: string | null;
   /** The record as received (a row, or a streaming-API envelope around it). */
   raw: unknown;
 }

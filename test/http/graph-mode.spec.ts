@@ -181,6 +181,25 @@ describe('graph mode (the default) against the reference rule', () => {
     expect(await alertsOn('gm-old-child')).toEqual([]);
   });
 
+  it('a parent named by a recycled pid is told apart by its creation time and name', async () => {
+    await post('DeviceEvents', [injection('gm-ppid', { ProcessCreationTime: T('09:00:00') })]).expect(200);
+    const child = (pid: number, parentName: string, parentCreated: string) =>
+      connection('gm-ppid', {
+        InitiatingProcessId: pid,
+        InitiatingProcessFileName: 'cmd.exe',
+        InitiatingProcessCreationTime: T('10:20:00'),
+        InitiatingProcessParentId: 4242,
+        InitiatingProcessParentFileName: parentName,
+        InitiatingProcessParentCreationTime: parentCreated,
+        Timestamp: T('10:25:00'),
+      });
+    await post('DeviceNetworkEvents', [child(5000, 'svchost.exe', T('10:10:00'))]).expect(200);
+    expect(await alertsOn('gm-ppid')).toEqual([]);
+
+    await post('DeviceNetworkEvents', [child(5001, 'notepad.exe', T('09:00:00'))]).expect(200);
+    expect(await alertsOn('gm-ppid')).toEqual([expect.objectContaining({ processId: 5001, viaDescendant: true })]);
+  });
+
   it('a chain runs forwards in time; an earlier hop that the chain cannot precede stays a path of its own', async () => {
     const hop = (from: number, name: string, to: number, toName: string, at: string) =>
       injection('gm-order', {

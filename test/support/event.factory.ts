@@ -94,6 +94,8 @@ function initiator() {
     initiatingProcessCreationTime: canonicalTime(0),
     initiatingProcessParentId: 1200,
     initiatingProcessUniqueId: '9001',
+    initiatingProcessParentCreationTime: null,
+    initiatingProcessParentFileName: null,
   };
 }
 

@@ -204,6 +204,15 @@ function readCommonFields(row: Row): CommonFields {
     initiatingProcessFolderPath: readString(row.InitiatingProcessFolderPath, 'InitiatingProcessFolderPath'),
     initiatingProcessCreationTime: parseTimestamp(row.InitiatingProcessCreationTime, 'InitiatingProcessCreationTime'),
     initiatingProcessParentId: parseProcessId(row.InitiatingProcessParentId, 'InitiatingProcessParentId'),
+    initiatingProcessParentCreationTime: parseTimestamp(
+      row.InitiatingProcessParentCreationTime,
+      'InitiatingProcessParentCreationTime',
+    ),
+    initiatingProcessParentFileName: readBoundedString(
+      row.InitiatingProcessParentFileName,
+      'InitiatingProcessParentFileName',
+      MAX_FILE_NAME_LENGTH,
+    ),
     initiatingProcessUniqueId: parseLong(row.InitiatingProcessUniqueId, 'InitiatingProcessUniqueId'),
   };
 }

@@ -77,6 +77,8 @@ describe('mapMdeRow on the DeviceEvents route', () => {
       initiatingProcessCreationTime: '2023-10-18T09:00:00.1234567Z',
       initiatingProcessParentId: 3120,
       initiatingProcessUniqueId: '3940649673950041',
+      initiatingProcessParentCreationTime: null,
+      initiatingProcessParentFileName: null,
       fileName: 'lsass.exe',
       folderPath: 'C:\\Windows\\System32\\lsass.exe',
       processId: 2264,
