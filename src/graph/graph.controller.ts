@@ -6,10 +6,12 @@ import { GraphQueryDto } from './graph.dto.js';
 import { GraphService, type RenderedGraph } from './graph.service.js';
 
 const GRAPH_RESPONSE = {
-  description: "json: graphology's serialised graph; cytoscape: Cytoscape.js elements; gexf: GEXF XML",
+  description:
+    "json: graphology's serialised graph; cytoscape: Cytoscape.js elements; gexf: GEXF 1.3 XML; graphml: GraphML XML",
   content: {
     'application/json': { schema: { type: 'object', additionalProperties: true } },
     'application/gexf+xml': { schema: { type: 'string' } },
+    'application/graphml+xml': { schema: { type: 'string' } },
   },
 };
 

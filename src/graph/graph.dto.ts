@@ -5,7 +5,9 @@ import { GRAPH_EXPORT_FORMATS, type GraphExportFormat } from './graph.export.js'
 export class GraphQueryDto {
   @EmptyAsAbsent()
   @EnumField({
-    description: "json: graphology's serialised graph (default); cytoscape: Cytoscape.js elements; gexf: GEXF 1.3 XML",
+    description:
+      "json: graphology's serialised graph (default); cytoscape: Cytoscape.js elements; gexf: GEXF 1.3 XML; " +
+      'graphml: GraphML XML (Cytoscape desktop, Gephi, yEd)',
     values: GRAPH_EXPORT_FORMATS,
     optional: true,
   })

@@ -5,7 +5,7 @@ import { InvalidInputError } from '../common/domain.errors.js';
 import type { DeviceGraph } from '../detection/graph.builder.js';
 import { EdgeKind, NodeKind, type EdgeAttributes, type NodeAttributes } from '../vocabulary/graph.vocabulary.js';
 
-export const GRAPH_EXPORT_FORMATS = ['json', 'cytoscape', 'gexf'] as const;
+export const GRAPH_EXPORT_FORMATS = ['json', 'cytoscape', 'gexf', 'graphml'] as const;
 export type GraphExportFormat = (typeof GRAPH_EXPORT_FORMATS)[number];
 
 export interface GraphExport {
@@ -17,9 +17,10 @@ export interface GraphExport {
 type FlatValue = string | number | boolean;
 
 /**
- * A device graph in one of three shapes: `json` is graphology's serialised form (`graph.export()`),
+ * A device graph in one of four shapes: `json` is graphology's serialised form (`graph.export()`),
  * `cytoscape` the Cytoscape.js elements JSON with readable labels, `gexf` a GEXF 1.3 document for
- * Gephi, where list and object attributes are written as JSON strings.
+ * Gephi and `graphml` a GraphML document (Cytoscape desktop, Gephi, yEd), where list and object
+ * attributes are written as JSON strings.
  */
 export function exportGraph(graph: DeviceGraph, format: GraphExportFormat): GraphExport {
   switch (format) {
@@ -29,6 +30,8 @@ export function exportGraph(graph: DeviceGraph, format: GraphExportFormat): Grap
       return { contentType: 'application/json', body: toCytoscape(graph) };
     case 'gexf':
       return { contentType: 'application/gexf+xml', body: toGexf(graph) };
+    case 'graphml':
+      return { contentType: 'application/graphml+xml', body: toGraphml(graph) };
     default:
       throw new InvalidInputError('unknown graph export format', { format, formats: GRAPH_EXPORT_FORMATS });
   }
@@ -57,6 +60,88 @@ function toGexf(graph: DeviceGraph): string {
     formatNode: (_key, attributes) => ({ label: nodeLabel(attributes), attributes: flatten(attributes) }),
     formatEdge: (_key, attributes) => ({ label: edgeLabel(attributes), attributes: flatten(attributes) }),
   });
+}
+
+/**
+ * GraphML for Cytoscape desktop, Gephi and yEd: one <key> per attribute name (node keys `n_`, edge keys `e_`),
+ * typed boolean, long, double or string; lists and objects as JSON strings, as in GEXF.
+ */
+function toGraphml(graph: DeviceGraph): string {
+  const nodes = graph.mapNodes((id, attributes) => ({
+    id,
+    data: { label: nodeLabel(attributes), ...flatten(attributes) },
+  }));
+  const edges = graph.mapEdges((id, attributes, source, target) => ({
+    id,
+    source,
+    target,
+    data: { label: edgeLabel(attributes), ...flatten(attributes) },
+  }));
+  const nodeKeys = keysOf(nodes.map((n) => n.data));
+  const edgeKeys = keysOf(edges.map((e) => e.data));
+  const { deviceId, alertId, truncated } = graph.getAttributes();
+  const about = alertId ? `paths behind alert ${alertId} on device ${deviceId}` : `process graph of device ${deviceId}`;
+
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">',
+    ...[...nodeKeys].map(([name, type]) => keyLine('n', 'node', name, type)),
+    ...[...edgeKeys].map(([name, type]) => keyLine('e', 'edge', name, type)),
+    `<graph id="${xmlText(about)}${truncated ? ' (truncated)' : ''}" edgedefault="directed">`,
+    ...nodes.map((n) => `<node id="${xmlText(n.id)}">${dataLines('n', n.data)}</node>`),
+    ...edges.map(
+      (e) =>
+        `<edge id="${xmlText(e.id)}" source="${xmlText(e.source)}" target="${xmlText(e.target)}">` +
+        `${dataLines('e', e.data)}</edge>`,
+    ),
+    '</graph>',
+    '</graphml>',
+    '',
+  ].join('\n');
+}
+
+type GraphmlType = 'boolean' | 'long' | 'double' | 'string';
+
+/** Every attribute name with one GraphML type; a name seen with two types is a string. */
+function keysOf(records: Record<string, FlatValue>[]): Map<string, GraphmlType> {
+  const types = new Map<string, GraphmlType>();
+  for (const record of records) {
+    for (const [name, value] of Object.entries(record)) {
+      const type = graphmlType(value);
+      const known = types.get(name);
+      types.set(name, known === undefined || known === type ? type : 'string');
+    }
+  }
+
+  return new Map([...types].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function graphmlType(value: FlatValue): GraphmlType {
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'long' : 'double';
+
+  return 'string';
+}
+
+function keyLine(prefix: string, target: 'node' | 'edge', name: string, type: GraphmlType): string {
+  return `<key id="${prefix}_${xmlText(name)}" for="${target}" attr.name="${xmlText(name)}" attr.type="${type}"/>`;
+}
+
+function dataLines(prefix: string, data: Record<string, FlatValue>): string {
+  return Object.entries(data)
+    .map(([name, value]) => `<data key="${prefix}_${xmlText(name)}">${xmlText(String(value))}</data>`)
+    .join('');
+}
+
+/** Text and attribute values as XML: the five predefined entities; characters XML 1.0 cannot carry dropped. */
+function xmlText(text: string): string {
+  return text
+    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 /** "notepad.exe (2580)" or "10.0.0.5:9389". */

@@ -65,6 +65,9 @@ describe('graph endpoints', () => {
     expect(gexf.text.match(/<node /g)).toHaveLength(5);
     expect(gexf.text).toContain('<description>process graph of device graph-1</description>');
     expect(gexf.text).not.toContain('<deviceId>');
+    const graphml = await t.http().get('/api/v1/devices/graph-1/graph').query({ format: 'graphml' });
+    expect(graphml.headers['content-type']).toMatch(/application\/graphml\+xml/);
+    expect(graphml.text.match(/<node /g)).toHaveLength(5);
   });
 
   it('answers 404 for a device without such events and 400 for an unknown format', async () => {

@@ -1,5 +1,6 @@
 import { MultiDirectedGraph } from 'graphology';
 import { parse as parseGexf } from 'graphology-gexf';
+import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
 
 import { InvalidInputError } from '../../../src/common/domain.errors.js';
@@ -69,6 +70,26 @@ describe('exportGraph', () => {
     expect(edge.data.occurrences).toStrictEqual(graph.getEdgeAttribute(edge.data.id, 'occurrences'));
   });
 
+  it('graphml: a well-formed document with typed keys and every node, edge and attribute value', () => {
+    const graph = fixtureGraph();
+
+    const { contentType, body } = exportGraph(graph, 'graphml');
+    const parsed = readGraphml(body as string);
+
+    expect(contentType).toBe('application/graphml+xml');
+    expect(parsed.nodes.map((n) => n.id)).toStrictEqual(graph.nodes());
+    expect(parsed.edges.map((e) => e.id)).toStrictEqual(graph.edges());
+    expect(parsed.keys.get('n_processId')).toEqual({ for: 'node', name: 'processId', type: 'long' });
+    expect(parsed.keys.get('e_count')).toEqual({ for: 'edge', name: 'count', type: 'long' });
+    const notepad = parsed.nodes.find((n) => n.id === NOTEPAD)!;
+    expect(notepad.data).toMatchObject({ n_label: 'notepad.exe (2580)', n_processId: '2580' });
+    const tool = parsed.nodes.find((n) => n.id === processNodeKey(DEVICE_ID, 6000, 'tool.exe'))!;
+    expect(JSON.parse(tool.data.n_folderPaths!)).toStrictEqual(['c:\\users\\<bob> & "alice"\\tools']);
+    const injected = parsed.edges.find((e) => e.id === edgeKey(EdgeKind.Injected, POWERSHELL, NOTEPAD))!;
+    expect(injected).toMatchObject({ source: POWERSHELL, target: NOTEPAD });
+    expect(JSON.parse(injected.data.e_occurrences!)).toStrictEqual(graph.getEdgeAttribute(injected.id, 'occurrences'));
+  });
+
   it('gexf: a document graphology-gexf parses back to the same keys and attribute values', () => {
     const graph = fixtureGraph();
 
@@ -93,6 +114,39 @@ describe('exportGraph', () => {
   });
 
   it('rejects an unknown format', () => {
-    expect(() => exportGraph(fixtureGraph(), 'graphml' as GraphExportFormat)).toThrow(InvalidInputError);
+    expect(() => exportGraph(fixtureGraph(), 'dot' as GraphExportFormat)).toThrow(InvalidInputError);
   });
 });
+
+interface GraphmlElement {
+  id: string;
+  source?: string;
+  target?: string;
+  data: Record<string, string>;
+}
+
+/** A strict XML parse (saxes) of a GraphML document into its keys, nodes and edges. */
+function readGraphml(text: string) {
+  const parser = new SaxesParser();
+  const keys = new Map<string, { for: string; name: string; type: string }>();
+  const nodes: GraphmlElement[] = [];
+  const edges: GraphmlElement[] = [];
+  let current: GraphmlElement | null = null;
+  let dataKey: string | null = null;
+  let dataText = '';
+  parser.on('opentag', (tag) => {
+    const a = tag.attributes as Record<string, string>;
+    if (tag.name === 'key') keys.set(a.id!, { for: a.for!, name: a['attr.name']!, type: a['attr.type']! });
+    if (tag.name === 'node') nodes.push((current = { id: a.id!, data: {} }));
+    if (tag.name === 'edge') edges.push((current = { id: a.id!, source: a.source, target: a.target, data: {} }));
+    if (tag.name === 'data') [dataKey, dataText] = [a.key!, ''];
+  });
+  parser.on('text', (t) => (dataText += dataKey === null ? '' : t));
+  parser.on('closetag', (tag) => {
+    if (tag.name === 'data' && current !== null && dataKey !== null) current.data[dataKey] = dataText;
+    if (tag.name === 'data') dataKey = null;
+  });
+  parser.write(text).close();
+
+  return { keys, nodes, edges };
+}
