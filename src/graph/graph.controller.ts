@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
-import { GraphQueryDto } from './graph.dto.js';
+import { GraphQueryDto, ProcessGraphQueryDto } from './graph.dto.js';
 import { GraphService, type RenderedGraph } from './graph.service.js';
 
 const GRAPH_RESPONSE = {
@@ -30,6 +30,24 @@ export class GraphController {
     @Res({ passthrough: true }) res: Response,
   ) {
     return send(res, await this.graphs.deviceGraph(deviceId, query.format, query.limit));
+  }
+
+  @Get('devices/:deviceId/processes/:processKey/graph')
+  @ApiOperation({
+    summary: 'The neighbourhood of one process: nodes within depth hops either way, at most limit of them',
+    description:
+      'processKey is a node key from a device or alert graph (URL-encoded). The graph attributes say `truncated` ' +
+      'and give `counts` (reachable and shown nodes) when the limit cut nodes out.',
+  })
+  @ApiOkResponse(GRAPH_RESPONSE)
+  @ApiNotFoundResponse({ description: 'The device graph has no such process' })
+  async process(
+    @Param('deviceId') deviceId: string,
+    @Param('processKey') processKey: string,
+    @Query() query: ProcessGraphQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return send(res, await this.graphs.processGraph(deviceId, processKey, query));
   }
 
   @Get('alerts/:id/graph')

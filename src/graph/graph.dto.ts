@@ -22,3 +22,27 @@ export class GraphQueryDto {
   })
   limit?: number;
 }
+
+export class ProcessGraphQueryDto {
+  @EmptyAsAbsent()
+  @EnumField({ description: 'As for device graphs (default json)', values: GRAPH_EXPORT_FORMATS, optional: true })
+  format?: GraphExportFormat;
+
+  @EmptyAsAbsent()
+  @IntField({
+    description: 'Hops from the process, following edges either way (default 2)',
+    min: 0,
+    max: 6,
+    optional: true,
+  })
+  depth?: number;
+
+  @EmptyAsAbsent()
+  @IntField({
+    description: 'Most nodes drawn, nearest first (default 500); truncated says when it cut',
+    min: 1,
+    max: 5000,
+    optional: true,
+  })
+  limit?: number;
+}

@@ -6,11 +6,12 @@ import { alertSubgraph } from '../detection/adws-rule.detector.js';
 import { CorrelationLoader, reachOf } from '../detection/correlation.loader.js';
 import { DeviceUnitRepository } from '../detection/device-unit.repository.js';
 import type { DeviceUnit } from '../detection/device-unit.resolver.js';
-import { buildDeviceGraph, identityOf, type DeviceGraphEvents } from '../detection/graph.builder.js';
+import { buildDeviceGraph, identityOf, type DeviceGraph, type DeviceGraphEvents } from '../detection/graph.builder.js';
 import { EventRepository } from '../ingest/event.repository.js';
 import { SysmonEventRepository } from '../ingest/sysmon-event.repository.js';
 import { RuleService } from '../rules/rule.service.js';
 import { canonicalDeviceId } from '../vocabulary/graph.vocabulary.js';
+import { neighbourhood } from './graph.neighbourhood.js';
 import { exportGraph, type GraphExportFormat } from './graph.export.js';
 
 const DEFAULT_EVENT_LIMIT = 5000;
@@ -38,14 +39,31 @@ export class GraphService {
     limit = DEFAULT_EVENT_LIMIT,
   ): Promise<RenderedGraph> {
     const deviceId = canonicalDeviceId(requestedId);
-    const { adwsPorts, mode } = await this.rules.getSettings();
-    const unit = await this.unitOf(deviceId);
-    const { truncated, ...events } = await this.drawnEvents(unit, adwsPorts, limit);
-    const graph = buildDeviceGraph(deviceId, events, adwsPorts, identityOf(mode));
+    const { graph, truncated } = await this.drawnGraph(deviceId, limit);
     if (graph.order === 0) throw new NotFoundError(`device ${deviceId} has no injection or ADWS connection events`);
 
     graph.setAttribute('truncated', truncated);
     return exportGraph(graph, format);
+  }
+
+  /**
+   * The neighbourhood of one process in its device's drawn graph: nodes within `depth` hops either way, at most
+   * `limit` of them, nearest first; `truncated` and the counts say when the limit cut it.
+   */
+  async processGraph(
+    requestedId: string,
+    processKey: string,
+    query: { format?: GraphExportFormat; depth?: number; limit?: number },
+  ): Promise<RenderedGraph> {
+    const deviceId = canonicalDeviceId(requestedId);
+    const { graph, truncated } = await this.drawnGraph(deviceId, DEFAULT_EVENT_LIMIT);
+    if (!graph.hasNode(processKey)) {
+      throw new NotFoundError(`device ${deviceId} has no process ${processKey} in its graph`, { processKey });
+    }
+
+    const part = neighbourhood(graph, processKey, query.depth ?? 2, query.limit ?? 500);
+    part.graph.mergeAttributes({ truncated: truncated || part.graph.getAttribute('truncated'), counts: part.counts });
+    return exportGraph(part.graph, query.format ?? 'json');
   }
 
   async alertGraph(alertId: string, format: GraphExportFormat = 'json'): Promise<RenderedGraph> {
@@ -66,6 +84,15 @@ export class GraphService {
 
     graph.setAttribute('alertId', alert.id);
     return exportGraph(graph, format);
+  }
+
+  /** The device's drawn graph under the current settings, and whether `limit` cut events out. */
+  private async drawnGraph(deviceId: string, limit: number): Promise<{ graph: DeviceGraph; truncated: boolean }> {
+    const { adwsPorts, mode } = await this.rules.getSettings();
+    const unit = await this.unitOf(deviceId);
+    const { truncated, ...events } = await this.drawnEvents(unit, adwsPorts, limit);
+
+    return { graph: buildDeviceGraph(deviceId, events, adwsPorts, identityOf(mode)), truncated };
   }
 
   /** The device's correlation unit; a host merged into a Defender device is drawn on its own. */

@@ -152,6 +152,8 @@ export interface GraphAttributes {
   truncated?: boolean;
   /** Set on an alert's graph: the alert it explains. */
   alertId?: string;
+  /** Set on a process neighbourhood: nodes within reach, and how many are drawn. */
+  counts?: { reachableNodes: number; shownNodes: number };
 }
 
 /** The injection action types of the reference rule, in their canonical spelling. */

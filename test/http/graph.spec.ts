@@ -70,6 +70,25 @@ describe('graph endpoints', () => {
     expect(graphml.text.match(/<node /g)).toHaveLength(5);
   });
 
+  it('draws a process neighbourhood bounded by depth and limit, saying when the limit cut it', async () => {
+    const device = (await t.http().get('/api/v1/devices/graph-1/graph')).body;
+    const notepad = device.nodes.find((n: any) => n.attributes.fileName === 'notepad.exe').key as string;
+    const path = `/api/v1/devices/graph-1/processes/${encodeURIComponent(notepad)}/graph`;
+    const keysOf = (reply: any) => reply.body.nodes.map((n: any) => n.attributes.fileName ?? n.attributes.kind).sort();
+
+    const alone = await t.http().get(path).query({ depth: 0 });
+    const near = await t.http().get(path).query({ depth: 1 });
+    const cut = await t.http().get(path).query({ depth: 2, limit: 2 });
+
+    expect(keysOf(alone)).toEqual(['notepad.exe']);
+    expect(keysOf(near)).toEqual(['adwsEndpoint', 'notepad.exe', 'powershell.exe']);
+    expect(near.body.edges).toHaveLength(2);
+    expect(near.body.attributes).toMatchObject({ truncated: false, counts: { reachableNodes: 3, shownNodes: 3 } });
+    expect(cut.body.attributes).toMatchObject({ truncated: true, counts: { reachableNodes: 3, shownNodes: 2 } });
+    expect((await t.http().get('/api/v1/devices/graph-1/processes/nope/graph')).status).toBe(404);
+    expect((await t.http().get(path).query({ depth: 7 })).status).toBe(400);
+  });
+
   it('answers 404 for a device without such events and 400 for an unknown format', async () => {
     expect((await t.http().get('/api/v1/devices/nobody/graph')).status).toBe(404);
     expect((await t.http().get('/api/v1/devices/graph-1/graph').query({ format: 'dot' })).status).toBe(400);
