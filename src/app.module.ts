@@ -26,6 +26,9 @@ import { SysmonEventRepository } from './ingest/sysmon-event.repository.js';
 import { CorrelationLoader } from './detection/correlation.loader.js';
 import { DeviceUnitRepository } from './detection/device-unit.repository.js';
 import { SuppressionRepository } from './suppressions/suppression.repository.js';
+import { DeviceRepository } from './devices/device.repository.js';
+import { DeviceService } from './devices/device.service.js';
+import { DevicesController } from './devices/devices.controller.js';
 import { SuppressionService } from './suppressions/suppression.service.js';
 import { SuppressionsController } from './suppressions/suppressions.controller.js';
 import { IngestController } from './ingest/ingest.controller.js';
@@ -86,6 +89,7 @@ export class AppModule {
         RulesController,
         GraphController,
         SuppressionsController,
+        DevicesController,
         HealthController,
       ],
       providers: [
@@ -98,6 +102,7 @@ export class AppModule {
         repository(SysmonEventRepository),
         repository(DeviceUnitRepository),
         repository(SuppressionRepository),
+        repository(DeviceRepository),
         CorrelationLoader,
         DatabaseCloser,
         ShutdownGrace,
@@ -108,6 +113,7 @@ export class AppModule {
         IngestService,
         GraphService,
         SuppressionService,
+        DeviceService,
         HealthService,
       ],
     };
