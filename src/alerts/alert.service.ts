@@ -84,8 +84,9 @@ export class AlertService {
     suppressions: readonly Suppression[],
   ): Promise<Set<string>> {
     const derived = new Set<string>();
+    const byConnection = statesByConnection(states);
     for (const candidate of candidates) {
-      const id = identify(candidate, states, derived);
+      const id = identify(candidate, states, byConnection, derived);
       const row = this.toRow(id, candidate, suppressionFor(candidate, suppressions), states, now);
       derived.add(row.id);
       const before = states.get(row.id);
@@ -202,16 +203,32 @@ export class AlertService {
  * So an alert whose process identity is refined by later evidence (a unique id or creation time arriving, a Sysmon
  * GUID joining a Defender process) or whose rule mode changes stays one alert and gains a revision.
  */
-function identify(candidate: AlertCandidate, states: Map<string, AlertState>, taken: Set<string>): string {
+function identify(
+  candidate: AlertCandidate,
+  states: Map<string, AlertState>,
+  byConnection: Map<string, AlertState[]>,
+  taken: Set<string>,
+): string {
   const own = alertId(candidate);
   if (states.has(own)) return own;
 
-  const connections = connectionKeysOf(candidate.paths);
-  const adoptable = [...states.values()]
+  const adoptable = [...connectionKeysOf(candidate.paths)]
+    .flatMap((key) => byConnection.get(key) ?? [])
     .filter((state) => !taken.has(state.id) && state.deviceId === candidate.deviceId)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .map((state) => state.id)
+    .sort();
 
-  return adoptable.find((state) => [...state.connectionKeys].some((key) => connections.has(key)))?.id ?? own;
+  return adoptable[0] ?? own;
+}
+
+/** The stored alerts by the connection events their paths cite, built once per reconcile. */
+function statesByConnection(states: Map<string, AlertState>): Map<string, AlertState[]> {
+  const index = new Map<string, AlertState[]>();
+  for (const state of states.values()) {
+    for (const key of state.connectionKeys) index.set(key, [...(index.get(key) ?? []), state]);
+  }
+
+  return index;
 }
 
 function statusOf(before: AlertStatus | undefined, suppression: SuppressionRecord | null): AlertStatus {

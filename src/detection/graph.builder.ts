@@ -289,19 +289,13 @@ function addSysmonEvent(draft: GraphDraft, event: SysmonEvent, adwsPorts: readon
 
 /** Event 8: source → target, method CreateRemoteThreadApiCall; both processes must be identifiable. */
 function addSysmonInjection(draft: GraphDraft, event: SysmonEvent): void {
-  const injector = draft.processes.resolve(actingRef(event));
-  const target = draft.processes.resolve(targetRef(event));
-  if (injector === null || target === null) return;
+  const pair = observePair(draft, event, [actingRef(event), 'injector'], [targetRef(event), 'target']);
+  if (pair === null) return;
 
-  const evidence = evidenceRefOf(event);
-  const sighting = { timestamp: event.timestamp, evidence };
-  const injectorName = event.image === null ? '' : fileNameOf(event.image);
-  const injectorKey = observeResolved(draft, injector, sysmonObservation(event, sighting, 'injector', event.image));
-  const targetKey = observeResolved(draft, target, sysmonObservation(event, sighting, 'target', event.targetImage));
-  edgeDraft(draft.injected, EdgeKind.Injected, injectorKey, targetKey).occurrences.set(evidenceId(evidence), {
-    ...sighting,
+  edgeDraft(draft.injected, EdgeKind.Injected, pair.source, pair.target).occurrences.set(pair.id, {
+    ...pair.sighting,
     actionType: SYSMON_INJECTION_METHOD,
-    injectorFileName: injectorName,
+    injectorFileName: event.image === null ? '' : fileNameOf(event.image),
     injectorFolderPath: event.image,
     deviceName: event.deviceName,
   });
@@ -319,7 +313,7 @@ function addSysmonConnection(draft: GraphDraft, event: SysmonEvent, adwsPorts: r
   const evidence = evidenceRefOf(event);
   const sighting = { timestamp: event.timestamp, evidence };
   const remoteIp = destinationIp ?? '';
-  const processKey = observeResolved(draft, process, sysmonObservation(event, sighting, 'connector', event.image));
+  const processKey = observeResolved(draft, process, sysmonObservation(sighting, 'connector', event.image));
   const endpoint = observeEndpoint(draft, remoteIp, destinationPort, sighting);
   edgeDraft(draft.connected, EdgeKind.Connected, processKey, endpoint).occurrences.set(evidenceId(evidence), {
     ...sighting,
@@ -333,36 +327,47 @@ function addSysmonConnection(draft: GraphDraft, event: SysmonEvent, adwsPorts: r
 
 /** Event 1: parent → child. */
 function addSpawn(draft: GraphDraft, event: SysmonEvent): void {
-  const child = draft.processes.resolve(actingRef(event));
-  const parentRef = { guid: event.parentProcessGuid, processId: event.parentProcessId, image: event.parentImage };
-  const parent = draft.processes.resolve({ ...parentRef, timestamp: event.timestamp });
-  if (child === null || parent === null) return;
+  const { parentProcessGuid: guid, parentProcessId: processId, parentImage: image, timestamp } = event;
+  const pair = observePair(
+    draft,
+    event,
+    [{ guid, processId, image, timestamp }, 'parent'],
+    [actingRef(event), 'child'],
+  );
+  if (pair === null) return;
 
-  const evidence = evidenceRefOf(event);
-  const sighting = { timestamp: event.timestamp, evidence };
-  const parentKey = observeResolved(draft, parent, sysmonObservation(event, sighting, 'parent', event.parentImage));
-  const childKey = observeResolved(draft, child, sysmonObservation(event, sighting, 'child', event.image));
-  edgeDraft(draft.spawned, EdgeKind.Spawned, parentKey, childKey).occurrences.set(evidenceId(evidence), {
-    ...sighting,
+  edgeDraft(draft.spawned, EdgeKind.Spawned, pair.source, pair.target).occurrences.set(pair.id, {
+    ...pair.sighting,
     deviceName: event.deviceName,
   });
 }
 
 /** Event 10: source → target with the access mask; drawn only, never injection evidence. */
 function addAccess(draft: GraphDraft, event: SysmonEvent): void {
-  const source = draft.processes.resolve(actingRef(event));
-  const target = draft.processes.resolve(targetRef(event));
-  if (source === null || target === null) return;
+  const pair = observePair(draft, event, [actingRef(event), 'accessor'], [targetRef(event), 'accessed']);
+  if (pair === null) return;
 
-  const evidence = evidenceRefOf(event);
-  const sighting = { timestamp: event.timestamp, evidence };
-  const sourceKey = observeResolved(draft, source, sysmonObservation(event, sighting, 'accessor', event.image));
-  const targetKey = observeResolved(draft, target, sysmonObservation(event, sighting, 'accessed', event.targetImage));
-  edgeDraft(draft.accessed, EdgeKind.Accessed, sourceKey, targetKey).occurrences.set(evidenceId(evidence), {
-    ...sighting,
+  edgeDraft(draft.accessed, EdgeKind.Accessed, pair.source, pair.target).occurrences.set(pair.id, {
+    ...pair.sighting,
     grantedAccess: event.grantedAccess,
     deviceName: event.deviceName,
   });
+}
+
+type RoleRef = [ProcessRef, Observation['role']];
+
+/** Resolves and observes the two processes a Sysmon event links; null when either cannot be identified. */
+function observePair(draft: GraphDraft, event: SysmonEvent, [fromRef, fromRole]: RoleRef, [toRef, toRole]: RoleRef) {
+  const from = draft.processes.resolve(fromRef);
+  const to = draft.processes.resolve(toRef);
+  if (from === null || to === null) return null;
+
+  const evidence = evidenceRefOf(event);
+  const sighting = { timestamp: event.timestamp, evidence };
+  const source = observeResolved(draft, from, sysmonObservation(sighting, fromRole, fromRef.image));
+  const target = observeResolved(draft, to, sysmonObservation(sighting, toRole, toRef.image));
+
+  return { source, target, sighting, id: evidenceId(evidence) };
 }
 
 /** What every event says about the processes it names, for the lifetime identity. */
@@ -434,7 +439,6 @@ function targetRef(event: SysmonEvent): ProcessRef {
 }
 
 function sysmonObservation(
-  event: SysmonEvent,
   sighting: Pick<Observation, 'timestamp' | 'evidence'>,
   role: Observation['role'],
   image: string | null,
