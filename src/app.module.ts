@@ -6,12 +6,16 @@ import {
   type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 
 import { AlertRepository } from './alerts/alert.repository.js';
 import { AlertEvidenceService } from './alerts/alert-evidence.service.js';
 import { AlertService } from './alerts/alert.service.js';
 import { AlertsController } from './alerts/alerts.controller.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeyRepository } from './auth/api-key.repository.js';
+import { ApiKeyService } from './auth/api-key.service.js';
+import { ApiKeysController } from './auth/api-keys.controller.js';
 import { JsonLogger } from './common/json.logger.js';
 import { APP_CONFIG, type AppConfig } from './config/app.config.js';
 import { DATABASE, type Database } from './database/database.js';
@@ -90,6 +94,7 @@ export class AppModule {
         GraphController,
         SuppressionsController,
         DevicesController,
+        ApiKeysController,
         HealthController,
       ],
       providers: [
@@ -103,6 +108,9 @@ export class AppModule {
         repository(DeviceUnitRepository),
         repository(SuppressionRepository),
         repository(DeviceRepository),
+        repository(ApiKeyRepository),
+        ApiKeyService,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
         CorrelationLoader,
         DatabaseCloser,
         ShutdownGrace,

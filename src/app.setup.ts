@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { AppModule } from './app.module.js';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/scope.decorator.js';
 import { DomainExceptionFilter, replyWithError } from './common/domain-exception.filter.js';
 import { BodyParseError, PayloadTooLargeError } from './common/domain.errors.js';
 import { JsonLogger } from './common/json.logger.js';
@@ -47,9 +48,26 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
         'process, on a per-device process graph built from Microsoft Defender for Endpoint telemetry.',
     )
     .setVersion('0.1.0')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>' },
+      BEARER_SCHEME,
+    )
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key' }, API_KEY_SCHEME)
     .build();
 
-  return SwaggerModule.createDocument(app, config);
+  return requireKeysWhereScoped(SwaggerModule.createDocument(app, config));
+}
+
+/** Every operation that declares a scope (x-required-scope) accepts either scheme; the others need no key. */
+function requireKeysWhereScoped(document: OpenAPIObject): OpenAPIObject {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path) as Array<Record<string, unknown>>) {
+      if (typeof operation !== 'object' || operation === null || !('x-required-scope' in operation)) continue;
+      operation.security = [{ [BEARER_SCHEME]: [] }, { [API_KEY_SCHEME]: [] }];
+    }
+  }
+
+  return document;
 }
 
 function smallJsonBodies() {

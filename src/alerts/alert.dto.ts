@@ -4,7 +4,15 @@ import { EmptyAsAbsent, EnumField, IntField, IsoTimeField, TextField } from '../
 import { RULE_MODES } from '../rules/rule.types.js';
 import { SuppressionRecordDto } from '../suppressions/suppression.dto.js';
 import { EdgeKind, EventTable, MAX_DEVICE_ID_LENGTH, NodeKind } from '../vocabulary/graph.vocabulary.js';
-import { ALERT_STATUSES, type AlertStatus } from './alert.model.js';
+import { ALERT_CHANGE_TYPES } from './alert-change.js';
+import {
+  ALERT_CLASSIFICATIONS,
+  ALERT_STATUSES,
+  TRIAGE_STATUSES,
+  type AlertClassification,
+  type AlertStatus,
+  type TriageStatus,
+} from './alert.model.js';
 
 export class AlertQueryDto {
   @EmptyAsAbsent()
@@ -126,7 +134,18 @@ export class AlertDto {
   @ApiProperty({ format: 'uuid', description: 'Stable for the same rule, device, device name and target process' })
   id: string;
   @ApiProperty({ example: 'adws-connection-from-process-injection-target' }) ruleId: string;
-  @ApiProperty({ enum: ALERT_STATUSES }) status: string;
+  @ApiProperty({
+    enum: ALERT_STATUSES,
+    description:
+      'triageStatus, unless the engine retracted the alert (retracted) or a suppression holds it back while it is ' +
+      'still open (suppressed)',
+  })
+  status: string;
+  @ApiProperty({ enum: TRIAGE_STATUSES, description: 'What analysts last set (new until someone does)' })
+  triageStatus: string;
+  @ApiProperty({ enum: ALERT_CLASSIFICATIONS, nullable: true, type: String }) classification: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Who works on the alert (free text)' })
+  assignedTo: string | null;
   @ApiProperty({ example: 'high' }) severity: string;
   @ApiProperty() deviceId: string;
   @ApiProperty({ example: 'ws01.contoso.local' }) deviceName: string;
@@ -172,7 +191,9 @@ export class AlertDto {
   })
   suppression: SuppressionRecordDto | null;
   @ApiProperty({
-    description: 'Bumped whenever the content (evidence, paths, exclusions considered) or status changes',
+    description:
+      'Bumped by every change: content (evidence, paths, exclusions considered), status or triage fields. The ' +
+      'ETag of GET /alerts/{id} is this number in quotes; PATCH needs it in If-Match',
   })
   revision: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
@@ -210,4 +231,81 @@ export class AlertChangesDto {
   items: AlertChangeDto[];
   @ApiProperty({ description: 'Pass as `after` in the next poll (equals `after` when nothing changed)' })
   lastSequence: number;
+}
+
+export class AlertTriageDto {
+  @EnumField({ description: 'The triage status to set', values: TRIAGE_STATUSES, optional: true })
+  status?: TriageStatus;
+
+  @EnumField({
+    description: 'What the alert turned out to be; null clears it',
+    values: ALERT_CLASSIFICATIONS,
+    optional: true,
+  })
+  classification?: AlertClassification | null;
+
+  @TextField({
+    description: 'Who works on it (an analyst, a queue); null clears it',
+    minLength: 1,
+    maxLength: 200,
+    optional: true,
+    nullable: true,
+  })
+  assignedTo?: string | null;
+
+  @TextField({
+    description: 'A note kept in the alert history with this change',
+    minLength: 1,
+    maxLength: 4000,
+    optional: true,
+  })
+  comment?: string;
+}
+
+export class AlertHistoryQueryDto {
+  @EmptyAsAbsent()
+  @IntField({
+    description: 'Changes after this sequence number (default 0)',
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    optional: true,
+  })
+  after?: number;
+
+  @EmptyAsAbsent()
+  @IntField({ description: 'Most changes in one reply (default 100)', min: 1, max: 1000, optional: true })
+  limit?: number;
+}
+
+export class FieldChangeDto {
+  @ApiProperty({ description: 'The value before', nullable: true }) from: unknown;
+  @ApiProperty({ description: 'The value after', nullable: true }) to: unknown;
+}
+
+export class AlertHistoryEntryDto {
+  @ApiProperty({ description: 'The change feed sequence number of this change' }) sequence: number;
+  @ApiProperty({ format: 'uuid' }) alertId: string;
+  @ApiProperty({ description: 'The alert revision this change produced' }) revision: number;
+  @ApiProperty({ format: 'date-time' }) changedAt: string;
+  @ApiProperty({ description: 'The API key name of an analyst change, or `detection` for the engine' }) actor: string;
+  @ApiProperty({
+    enum: ALERT_CHANGE_TYPES,
+    nullable: true,
+    type: String,
+    description: 'null for changes recorded before the audit trail existed',
+  })
+  type: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/FieldChangeDto' },
+    description: 'Changed fields (status, triageStatus, classification, assignedTo); empty for content changes',
+  })
+  changes: Record<string, FieldChangeDto>;
+  @ApiProperty({ nullable: true, type: String, description: "The analyst's comment, or the engine's reason" })
+  comment: string | null;
+}
+
+export class AlertHistoryDto {
+  @ApiProperty({ type: [AlertHistoryEntryDto], description: 'Oldest first' }) items: AlertHistoryEntryDto[];
+  @ApiProperty({ description: 'Pass as `after` for the next page' }) lastSequence: number;
 }

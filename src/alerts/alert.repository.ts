@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../database/database.js';
-import type { AlertStatus } from './alert.model.js';
+import type { AlertChangeType, FieldChange } from './alert-change.js';
+import type { AlertClassification, AlertStatus, TriageStatus } from './alert.model.js';
 
 /** The stored row of an alert; `content` holds the served document minus the columns. */
 export interface AlertRow {
@@ -17,9 +18,44 @@ export interface AlertRow {
   revision: number;
   createdAt: string;
   updatedAt: string;
+  /** Set by analysts only; the engine's upsert leaves them as they are. */
+  triageStatus: TriageStatus;
+  classification: AlertClassification | null;
+  assignedTo: string | null;
 }
 
-export type AlertState = Pick<AlertRow, 'deviceId' | 'id' | 'status' | 'contentHash' | 'revision'> & {
+/** The columns the engine writes; triage columns keep their defaults on insert and their values on update. */
+export type DerivedAlertRow = Omit<AlertRow, 'triageStatus' | 'classification' | 'assignedTo'>;
+
+/** One entry of the change feed and audit trail. */
+export interface ChangeRecord {
+  alertId: string;
+  deviceId: string;
+  revision: number;
+  changedAt: string;
+  actor: string;
+  type: AlertChangeType;
+  changes: Record<string, FieldChange>;
+  comment: string | null;
+}
+
+/** A stored change as the history endpoint serves it (`type` is null for changes older than the audit trail). */
+export interface StoredChange extends Omit<ChangeRecord, 'type' | 'deviceId'> {
+  sequence: number;
+  type: AlertChangeType | null;
+}
+
+/** An analyst's change of the triage fields, applied only if the alert is still at `expectedRevision`. */
+export interface TriageUpdate {
+  status: AlertStatus;
+  triageStatus: TriageStatus;
+  classification: AlertClassification | null;
+  assignedTo: string | null;
+  expectedRevision: number;
+  at: string;
+}
+
+export type AlertState = Pick<AlertRow, 'deviceId' | 'id' | 'status' | 'triageStatus' | 'contentHash' | 'revision'> & {
   /** The stored connection events the alert's paths cite (table, device, key): the detection it stands for. */
   connectionKeys: Set<string>;
 };
@@ -33,33 +69,59 @@ export interface AlertSearch {
   limit: number;
 }
 
-const COLUMNS = `device_id, id, rule_id, device_name, process_id, file_name, status, severity, timestamp_text,
+const DERIVED_COLUMNS = `device_id, id, rule_id, device_name, process_id, file_name, status, severity, timestamp_text,
   content, content_hash, revision, created_at, updated_at`;
 
+const COLUMNS = `${DERIVED_COLUMNS}, triage_status, classification, assigned_to`;
+
 const SELECT_STATES = `
-  SELECT device_id, id, status, content_hash, revision, content->'paths' AS paths
+  SELECT device_id, id, status, triage_status, content_hash, revision, content->'paths' AS paths
   FROM alerts
   WHERE rule_id = $1 AND device_id = ANY($2::text[])`;
 
+/**
+ * The served status of a re-derived alert, from the triage status stored now (not the one read when detection
+ * started: an analyst may have changed it since): `suppressed` if a suppression holds it and it is still open,
+ * else its triage status. The engine passes `suppressed` or `new` as the proposed status. See servedStatus.
+ */
+const SERVED_STATUS_ON_CONFLICT = `CASE
+    WHEN EXCLUDED.status = 'suppressed' AND alerts.triage_status IN ('new', 'in_progress') THEN 'suppressed'
+    ELSE alerts.triage_status END`;
+
 const UPSERT = `
-  INSERT INTO alerts (${COLUMNS})
+  INSERT INTO alerts (${DERIVED_COLUMNS})
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
   ON CONFLICT (device_id, id) DO UPDATE SET
     device_name = EXCLUDED.device_name, process_id = EXCLUDED.process_id, file_name = EXCLUDED.file_name,
-    status = EXCLUDED.status, timestamp_text = EXCLUDED.timestamp_text, content = EXCLUDED.content,
-    content_hash = EXCLUDED.content_hash, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at`;
+    status = ${SERVED_STATUS_ON_CONFLICT}, timestamp_text = EXCLUDED.timestamp_text, content = EXCLUDED.content,
+    content_hash = EXCLUDED.content_hash, revision = alerts.revision + 1, updated_at = EXCLUDED.updated_at
+  RETURNING ${COLUMNS}`;
 
 const SET_STATUS = `
   UPDATE alerts SET status = $3, revision = revision + 1, updated_at = $4
   WHERE device_id = $1 AND id = $2
-  RETURNING revision`;
+  RETURNING ${COLUMNS}`;
+
+const APPLY_TRIAGE = `
+  UPDATE alerts SET status = $2, triage_status = $3, classification = $4, assigned_to = $5,
+    revision = revision + 1, updated_at = $6
+  WHERE id = $1 AND revision = $7
+  RETURNING ${COLUMNS}`;
+
+const SELECT_HISTORY = `
+  SELECT seq, revision, changed_at, actor, change_type, changes, comment
+  FROM alert_changes
+  WHERE alert_id = $1 AND seq > $2
+  ORDER BY seq
+  LIMIT $3`;
 
 /** Any constant: the key of the advisory lock every writer of alert changes takes (see 0006_alert_changes.sql). */
 const CHANGE_LOCK = `SELECT pg_advisory_xact_lock(724910061)`;
 
 const RECORD_CHANGE = `
-  INSERT INTO alert_changes (seq, alert_id, device_id, revision, changed_at)
-  VALUES (nextval('alert_change_seq'), $1, $2, $3, $4)`;
+  INSERT INTO alert_changes (seq, alert_id, device_id, revision, changed_at, actor, change_type, changes, comment)
+  VALUES (nextval('alert_change_seq'), $1, $2, $3, $4, $5, $6, $7, $8)
+  RETURNING seq`;
 
 /** $1 after, $2 limit: each alert changed after `after`, once, at its latest change, in change order. */
 const SELECT_CHANGES = `
@@ -75,6 +137,8 @@ const SELECT_DEVICES = `SELECT DISTINCT device_id FROM alerts WHERE rule_id = $1
 
 const SELECT_BY_ID = `SELECT ${COLUMNS} FROM alerts WHERE id = $1`;
 
+const LOCK_BY_ID = `SELECT ${COLUMNS} FROM alerts WHERE id = $1 FOR UPDATE`;
+
 const SEARCH = `
   SELECT ${COLUMNS} FROM alerts
   WHERE ($1::text IS NULL OR device_id = $1)
@@ -84,12 +148,6 @@ const SEARCH = `
     AND ($5::text IS NULL OR (timestamp_text, id) > ($5, $6::uuid))
   ORDER BY timestamp_text, id
   LIMIT $7`;
-
-/** Appends one change under the writers' lock (taken once per transaction; taking it again is free). */
-async function recordChange(tx: Queryable, id: string, deviceId: string, revision: number, at: string): Promise<void> {
-  await tx.query(CHANGE_LOCK);
-  await tx.query(RECORD_CHANGE, [id, deviceId, revision, at]);
-}
 
 /** All SQL about alerts. */
 export class AlertRepository {
@@ -102,19 +160,16 @@ export class AlertRepository {
       deviceId: String(r.device_id),
       id: String(r.id),
       status: r.status as AlertStatus,
+      triageStatus: r.triage_status as TriageStatus,
       contentHash: String(r.content_hash),
       revision: Number(r.revision),
       connectionKeys: connectionKeysOf(typeof r.paths === 'string' ? JSON.parse(r.paths) : r.paths),
     }));
   }
 
-  async upsert(tx: Queryable, row: AlertRow): Promise<void> {
-    await this.writeUpsert(tx, row);
-    await recordChange(tx, row.id, row.deviceId, row.revision, row.updatedAt);
-  }
-
-  private async writeUpsert(tx: Queryable, row: AlertRow): Promise<void> {
-    await tx.query(UPSERT, [
+  /** Writes a derived alert; returns the stored row (with the triage fields it already had). */
+  async upsert(tx: Queryable, row: DerivedAlertRow): Promise<AlertRow> {
+    const { rows } = await tx.query<Record<string, unknown>>(UPSERT, [
       row.deviceId,
       row.id,
       row.ruleId,
@@ -130,11 +185,71 @@ export class AlertRepository {
       row.createdAt,
       row.updatedAt,
     ]);
+
+    return toAlertRow(rows[0]!);
   }
 
-  async setStatus(tx: Queryable, deviceId: string, id: string, status: AlertStatus, at: string): Promise<void> {
-    const { rows } = await tx.query<{ revision: number }>(SET_STATUS, [deviceId, id, status, at]);
-    if (rows.length > 0) await recordChange(tx, id, deviceId, Number(rows[0]!.revision), at);
+  async setStatus(
+    tx: Queryable,
+    deviceId: string,
+    id: string,
+    status: AlertStatus,
+    at: string,
+  ): Promise<AlertRow | null> {
+    const { rows } = await tx.query<Record<string, unknown>>(SET_STATUS, [deviceId, id, status, at]);
+
+    return rows.length > 0 ? toAlertRow(rows[0]!) : null;
+  }
+
+  /** Applies an analyst's change if the alert is still at the expected revision; null when it is not. */
+  async applyTriage(tx: Queryable, id: string, update: TriageUpdate): Promise<AlertRow | null> {
+    const { rows } = await tx.query<Record<string, unknown>>(APPLY_TRIAGE, [
+      id,
+      update.status,
+      update.triageStatus,
+      update.classification,
+      update.assignedTo,
+      update.at,
+      update.expectedRevision,
+    ]);
+
+    return rows.length > 0 ? toAlertRow(rows[0]!) : null;
+  }
+
+  /**
+   * Appends one change to the feed and audit trail under the writers' lock (taken once per transaction; taking
+   * it again is free), so sequence numbers become visible in the order they were drawn. Returns the number.
+   */
+  async recordChange(tx: Queryable, change: ChangeRecord): Promise<number> {
+    await tx.query(CHANGE_LOCK);
+    const { rows } = await tx.query<{ seq: string | number }>(RECORD_CHANGE, [
+      change.alertId,
+      change.deviceId,
+      change.revision,
+      change.changedAt,
+      change.actor,
+      change.type,
+      JSON.stringify(change.changes),
+      change.comment,
+    ]);
+
+    return Number(rows[0]!.seq);
+  }
+
+  /** One alert's changes after sequence `after`, oldest first. */
+  async history(alertId: string, after: number, limit: number): Promise<StoredChange[]> {
+    const { rows } = await this.db.query<Record<string, unknown>>(SELECT_HISTORY, [alertId, after, limit]);
+
+    return rows.map((r) => ({
+      sequence: Number(r.seq),
+      alertId,
+      revision: Number(r.revision),
+      changedAt: toIso(r.changed_at),
+      actor: String(r.actor),
+      type: (r.change_type ?? null) as AlertChangeType | null,
+      changes: (typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as Record<string, FieldChange>,
+      comment: (r.comment ?? null) as string | null,
+    }));
   }
 
   /** Alerts changed after `after` (a change number), each once at its latest change, oldest change first. */
@@ -152,6 +267,13 @@ export class AlertRepository {
 
   async getById(id: string): Promise<AlertRow | null> {
     const { rows } = await this.db.query<Record<string, unknown>>(SELECT_BY_ID, [id]);
+
+    return rows.length ? toAlertRow(rows[0]) : null;
+  }
+
+  /** The alert, locked until the transaction ends (an analyst's change reads, checks and writes under it). */
+  async lockById(tx: Queryable, id: string): Promise<AlertRow | null> {
+    const { rows } = await tx.query<Record<string, unknown>>(LOCK_BY_ID, [id]);
 
     return rows.length ? toAlertRow(rows[0]) : null;
   }
@@ -187,6 +309,9 @@ function toAlertRow(r: Record<string, unknown>): AlertRow {
     revision: Number(r.revision),
     createdAt: toIso(r.created_at),
     updatedAt: toIso(r.updated_at),
+    triageStatus: (r.triage_status ?? 'new') as TriageStatus,
+    classification: (r.classification ?? null) as AlertClassification | null,
+    assignedTo: (r.assigned_to ?? null) as string | null,
   };
 }
 

@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 
 import { DATABASE, type Database, type Queryable } from '../database/database.js';
 import type { AlertCandidate } from '../detection/alert.types.js';
-import { InvalidInputError, NotFoundError } from '../common/domain.errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain.errors.js';
 import { JsonLogger } from '../common/json.logger.js';
 import { canonicalTimestamp } from '../ingest/mappers/normalize.js';
 import { alertId, UUID_PATTERN } from './alert-id.js';
-import { ADWS_RULE_MITRE, ADWS_RULE_SEVERITY, AlertStatus, type Alert } from './alert.model.js';
+import {
+  ADWS_RULE_MITRE,
+  ADWS_RULE_SEVERITY,
+  AlertStatus,
+  CLOSED_TRIAGE_STATUSES,
+  type Alert,
+  type AlertClassification,
+  type TriageStatus,
+} from './alert.model.js';
+import { ALERT_CHANGE_LISTENER, AlertChangeType, type AlertChangeListener, type FieldChange } from './alert-change.js';
+import { checkIfMatch } from './alert-etag.js';
 import { canonicalDeviceId } from '../vocabulary/graph.vocabulary.js';
 import { suppressionFor, type Suppression, type SuppressionRecord } from '../suppressions/suppression.types.js';
 import {
@@ -16,7 +26,21 @@ import {
   type AlertRow,
   type AlertSearch,
   type AlertState,
+  type ChangeRecord,
+  type DerivedAlertRow,
+  type StoredChange,
 } from './alert.repository.js';
+
+/** The actor recorded for the engine's own changes. */
+export const DETECTION_ACTOR = 'detection';
+
+/** An analyst's change (PATCH): only the fields present change; null clears classification and assignee. */
+export interface TriagePatch {
+  status?: TriageStatus;
+  classification?: AlertClassification | null;
+  assignedTo?: string | null;
+  comment?: string;
+}
 
 export interface AlertQuery {
   deviceId?: string;
@@ -46,6 +70,7 @@ export class AlertService {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(AlertRepository) private readonly alerts: AlertRepository,
+    @Optional() @Inject(ALERT_CHANGE_LISTENER) private readonly listener?: AlertChangeListener,
   ) {}
 
   /**
@@ -92,12 +117,21 @@ export class AlertService {
       const before = states.get(row.id);
       if (before && before.contentHash === row.contentHash && before.status === row.status) continue;
 
-      await this.alerts.upsert(tx, row);
+      const stored = await this.alerts.upsert(tx, row);
+      await this.publish(tx, engineChange(before, stored));
       if (before) outcome.updated++;
       else outcome.created++;
     }
 
     return derived;
+  }
+
+  /** Records a committed-with-the-transaction change in the feed and audit trail, then tells the listener. */
+  private async publish(tx: Queryable, change: { record: ChangeRecord; row: AlertRow }): Promise<void> {
+    const sequence = await this.alerts.recordChange(tx, change.record);
+    if (!this.listener) return;
+
+    await this.listener.onAlertChange(tx, { ...change.record, sequence, alert: toAlert(change.row) });
   }
 
   private async retractUnderived(
@@ -110,7 +144,12 @@ export class AlertService {
     for (const state of states.values()) {
       if (derived.has(state.id) || state.status === AlertStatus.Retracted) continue;
 
-      await this.alerts.setStatus(tx, state.deviceId, state.id, AlertStatus.Retracted, now);
+      const stored = await this.alerts.setStatus(tx, state.deviceId, state.id, AlertStatus.Retracted, now);
+      if (!stored) continue;
+
+      const comment = 'retracted: the stored evidence no longer satisfies the rule under its current settings';
+      const changes = { status: { from: state.status, to: stored.status } };
+      await this.publish(tx, { record: changeRecord(stored, AlertChangeType.Status, changes, comment), row: stored });
       outcome.retracted++;
     }
   }
@@ -126,6 +165,54 @@ export class AlertService {
     if (!row) throw new NotFoundError(`alert ${id} does not exist`);
 
     return toAlert(row);
+  }
+
+  /**
+   * An analyst's change: status, classification, assignee and a comment, applied only if `ifMatch` names the
+   * current revision (see alert-etag.ts). Recorded in the audit trail under `actor`; a request that changes
+   * nothing and has no comment writes nothing. A retracted alert's status belongs to the engine (409).
+   */
+  async triage(id: string, patch: TriagePatch, ifMatch: string | undefined, actor: string): Promise<Alert> {
+    if (!UUID_PATTERN.test(id)) throw new NotFoundError(`alert ${id} does not exist`);
+
+    const row = await this.db.transaction(async (tx) => {
+      const current = await this.alerts.lockById(tx, id);
+      if (!current) throw new NotFoundError(`alert ${id} does not exist`);
+      checkIfMatch(ifMatch, id, current.revision);
+
+      return this.applyTriage(tx, current, patch, actor);
+    });
+
+    return toAlert(row);
+  }
+
+  private async applyTriage(tx: Queryable, current: AlertRow, patch: TriagePatch, actor: string): Promise<AlertRow> {
+    const next = {
+      triageStatus: patch.status ?? current.triageStatus,
+      classification: patch.classification === undefined ? current.classification : patch.classification,
+      assignedTo: patch.assignedTo === undefined ? current.assignedTo : patch.assignedTo,
+    };
+    const status = triagedStatus(current, next.triageStatus);
+    const changes = changedFields(current, { ...next, status });
+    const comment = patch.comment ?? null;
+    if (Object.keys(changes).length === 0 && comment === null) return current;
+
+    const at = new Date().toISOString();
+    const update = { ...next, status, expectedRevision: current.revision, at };
+    const stored = await this.alerts.applyTriage(tx, current.id, update);
+    if (!stored) throw new ConflictError(`alert ${current.id} changed while it was being updated; read it again`);
+
+    const type = changes.status ? AlertChangeType.Status : AlertChangeType.Updated;
+    await this.publish(tx, { record: { ...changeRecord(stored, type, changes, comment), actor }, row: stored });
+    return stored;
+  }
+
+  /** The audit trail of one alert: every change after sequence `after`, oldest first, with who made it. */
+  async history(id: string, after: number, limit: number): Promise<{ items: StoredChange[]; lastSequence: number }> {
+    await this.get(id);
+
+    const items = await this.alerts.history(id, after, limit);
+    return { items, lastSequence: items.at(-1)?.sequence ?? after };
   }
 
   /**
@@ -173,7 +260,7 @@ export class AlertService {
     suppression: SuppressionRecord | null,
     states: Map<string, AlertState>,
     now: string,
-  ): AlertRow {
+  ): DerivedAlertRow {
     const candidate = { ...derived, suppression };
     const before = states.get(id);
     const contentHash = createHash('sha256').update(JSON.stringify(candidate)).digest('hex');
@@ -185,7 +272,7 @@ export class AlertService {
       deviceName: candidate.deviceName,
       processId: candidate.processId,
       fileName: candidate.fileName,
-      status: statusOf(before?.status, suppression),
+      status: servedStatus(before?.triageStatus ?? AlertStatus.New, suppression !== null),
       severity: ADWS_RULE_SEVERITY,
       timestampText: candidate.timestamp,
       content: candidate as unknown as Record<string, unknown>,
@@ -231,13 +318,73 @@ function statesByConnection(states: Map<string, AlertState>): Map<string, AlertS
   return index;
 }
 
-function statusOf(before: AlertStatus | undefined, suppression: SuppressionRecord | null): AlertStatus {
-  if (suppression !== null) return AlertStatus.Suppressed;
-  if (before === undefined || before === AlertStatus.Retracted || before === AlertStatus.Suppressed) {
-    return AlertStatus.New;
+/**
+ * What an alert shows: its triage status, unless a suppression holds it back while it is still open. A closed
+ * verdict (resolved, false positive) is not hidden by a suppression, and a suppression lifted later brings back the
+ * triage status it had. The upsert repeats this rule in SQL against the row as stored (alert.repository.ts).
+ */
+function servedStatus(triageStatus: TriageStatus, suppressed: boolean): AlertStatus {
+  if (suppressed && !CLOSED_TRIAGE_STATUSES.includes(triageStatus)) return AlertStatus.Suppressed;
+
+  return triageStatus;
+}
+
+/** The status after an analyst sets `triageStatus`: a retracted alert stays retracted (its status is the engine's). */
+function triagedStatus(current: AlertRow, triageStatus: TriageStatus): AlertStatus {
+  if (current.status !== AlertStatus.Retracted) return servedStatus(triageStatus, current.content.suppression != null);
+  if (triageStatus === current.triageStatus) return AlertStatus.Retracted;
+
+  throw new ConflictError(
+    `alert ${current.id} is retracted (its evidence no longer satisfies the rule); its status cannot be set, ` +
+      'but classification, assignee and comments can',
+    { field: 'status' },
+  );
+}
+
+type TriageFields = Pick<AlertRow, 'status' | 'triageStatus' | 'classification' | 'assignedTo'>;
+
+function changedFields(before: TriageFields, after: TriageFields): Record<string, FieldChange> {
+  const changes: Record<string, FieldChange> = {};
+  for (const field of ['status', 'triageStatus', 'classification', 'assignedTo'] as const) {
+    if (before[field] !== after[field]) changes[field] = { from: before[field], to: after[field] };
   }
 
-  return before;
+  return changes;
+}
+
+function changeRecord(
+  row: AlertRow,
+  type: AlertChangeType,
+  changes: Record<string, FieldChange>,
+  comment: string | null,
+): ChangeRecord {
+  return {
+    alertId: row.id,
+    deviceId: row.deviceId,
+    revision: row.revision,
+    changedAt: row.updatedAt,
+    actor: DETECTION_ACTOR,
+    type,
+    changes,
+    comment,
+  };
+}
+
+/** The change the engine made by deriving `stored` over `before` (absent: a new alert). */
+function engineChange(before: AlertState | undefined, stored: AlertRow): { record: ChangeRecord; row: AlertRow } {
+  if (!before) return { record: changeRecord(stored, AlertChangeType.Created, {}, null), row: stored };
+  if (before.status === stored.status) {
+    return { record: changeRecord(stored, AlertChangeType.Updated, {}, 'new or changed evidence'), row: stored };
+  }
+
+  const changes = { status: { from: before.status, to: stored.status } };
+  const comment =
+    stored.status === AlertStatus.Suppressed
+      ? 'held back by a suppression'
+      : before.status === AlertStatus.Suppressed
+        ? 'suppression lifted'
+        : 'derived again: the evidence satisfies the rule again';
+  return { record: changeRecord(stored, AlertChangeType.Status, changes, comment), row: stored };
 }
 
 function toAlert(row: AlertRow): Alert {
@@ -247,6 +394,9 @@ function toAlert(row: AlertRow): Alert {
     id: row.id,
     ruleId: row.ruleId,
     status: row.status,
+    triageStatus: row.triageStatus,
+    classification: row.classification,
+    assignedTo: row.assignedTo,
     severity: row.severity,
     deviceId: row.deviceId,
     deviceName: candidate.deviceName,

@@ -1,5 +1,20 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, Inject, Param, Patch, Query, Res } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPreconditionFailedResponse,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+
+import { CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { RequireScope, Scope } from '../auth/scope.decorator.js';
+import { etagOf } from './alert-etag.js';
 
 import { AlertEvidenceService } from './alert-evidence.service.js';
 import {
@@ -7,14 +22,20 @@ import {
   AlertChangesQueryDto,
   AlertDto,
   AlertEvidenceDto,
+  AlertHistoryDto,
+  AlertHistoryQueryDto,
   AlertPageDto,
   AlertQueryDto,
+  AlertTriageDto,
+  FieldChangeDto,
 } from './alert.dto.js';
 import { AlertService } from './alert.service.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
 @ApiTags('alerts')
+@ApiExtraModels(FieldChangeDto)
+@RequireScope(Scope.Read)
 @Controller('api/v1/alerts')
 export class AlertsController {
   constructor(
@@ -43,11 +64,53 @@ export class AlertsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One alert' })
-  @ApiOkResponse({ type: AlertDto })
+  @ApiOperation({ summary: 'One alert, with its revision as ETag' })
+  @ApiOkResponse({ type: AlertDto, headers: { ETag: { description: 'The revision, quoted; send it as If-Match' } } })
   @ApiNotFoundResponse({ description: 'No alert has this id' })
-  get(@Param('id') id: string): Promise<AlertDto> {
-    return this.alerts.get(id);
+  async get(@Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<AlertDto> {
+    const alert = await this.alerts.get(id);
+    res.setHeader('ETag', etagOf(alert.revision));
+
+    return alert;
+  }
+
+  @Patch(':id')
+  @RequireScope(Scope.Triage)
+  @ApiOperation({
+    summary: 'Triage an alert: status, classification, assignee, comment',
+    description:
+      'Only the fields sent change (null clears classification or assignedTo). Needs If-Match with the ETag from ' +
+      'GET (or *): a playbook that read an older revision gets 412 instead of overwriting a newer change. Every ' +
+      'change is kept in the history under the calling key name; a request that changes nothing and has no ' +
+      'comment writes nothing. A retracted alert keeps its status (409 if a new one is sent).',
+  })
+  @ApiHeader({ name: 'If-Match', required: true, description: 'The ETag of the alert as read, or *' })
+  @ApiOkResponse({ type: AlertDto, headers: { ETag: { description: 'The new revision, quoted' } } })
+  @ApiNotFoundResponse({ description: 'No alert has this id' })
+  @ApiConflictResponse({ description: 'The alert is retracted and the request sets a status' })
+  @ApiPreconditionFailedResponse({ description: 'If-Match names a revision that is no longer current' })
+  @ApiResponse({ status: 428, description: 'No If-Match header' })
+  async triage(
+    @Param('id') id: string,
+    @Body() body: AlertTriageDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<AlertDto> {
+    const alert = await this.alerts.triage(id, body, ifMatch, principal.name);
+    res.setHeader('ETag', etagOf(alert.revision));
+
+    return alert;
+  }
+
+  @Get(':id/history')
+  @ApiOperation({
+    summary: "An alert's audit trail: every change, who made it (API key name or detection) and when",
+  })
+  @ApiOkResponse({ type: AlertHistoryDto })
+  @ApiNotFoundResponse({ description: 'No alert has this id' })
+  history(@Param('id') id: string, @Query() query: AlertHistoryQueryDto): Promise<AlertHistoryDto> {
+    return this.alerts.history(id, query.after ?? 0, query.limit ?? DEFAULT_PAGE_SIZE);
   }
 
   @Get(':id/evidence')

@@ -5,9 +5,14 @@ import {
   BodyParseError,
   ConflictError,
   DomainError,
+  ForbiddenError,
   InvalidInputError,
   NotFoundError,
   PayloadTooLargeError,
+  PreconditionFailedError,
+  PreconditionRequiredError,
+  RateLimitedError,
+  UnauthenticatedError,
   UnsupportedMediaTypeError,
 } from './domain.errors.js';
 import { JsonLogger } from './json.logger.js';
@@ -20,6 +25,11 @@ const STATUS_BY_ERROR = new Map<Function, number>([
   [ConflictError, HttpStatus.CONFLICT],
   [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
   [UnsupportedMediaTypeError, HttpStatus.UNSUPPORTED_MEDIA_TYPE],
+  [UnauthenticatedError, HttpStatus.UNAUTHORIZED],
+  [ForbiddenError, HttpStatus.FORBIDDEN],
+  [PreconditionFailedError, HttpStatus.PRECONDITION_FAILED],
+  [PreconditionRequiredError, HttpStatus.PRECONDITION_REQUIRED],
+  [RateLimitedError, HttpStatus.TOO_MANY_REQUESTS],
 ]);
 
 export interface ErrorBody {
@@ -49,8 +59,15 @@ export class DomainExceptionFilter implements ExceptionFilter {
       return;
     }
 
+    setErrorHeaders(response, exception);
     response.status(body.statusCode).json(body);
   }
+}
+
+/** Headers some errors carry: `Retry-After` on 429, the accepted schemes on 401. */
+function setErrorHeaders(response: Response, exception: unknown): void {
+  if (exception instanceof RateLimitedError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+  if (exception instanceof UnauthenticatedError) response.setHeader('WWW-Authenticate', 'Bearer realm="api"');
 }
 
 /** The reply for any error: domain errors by their class, Nest HTTP exceptions by status, anything else 500. */
@@ -74,6 +91,7 @@ export function errorBody(exception: unknown, requestId: string): ErrorBody {
 export function replyWithError(req: Request, res: Response, error: unknown): void {
   const body = errorBody(error, requestIdOf(req));
 
+  setErrorHeaders(res, error);
   res.status(body.statusCode).json(body);
 }
 

@@ -41,3 +41,35 @@ export class PayloadTooLargeError extends DomainError {
 export class UnsupportedMediaTypeError extends DomainError {
   readonly code = 'unsupported_media_type';
 }
+
+/** No credentials, or credentials that name no active key (401). */
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'unauthenticated';
+}
+
+/** The key is valid but lacks the scope the route requires (403); details carry `requiredScope`. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'forbidden';
+}
+
+/** An `If-Match` precondition names a version that is no longer current (412). */
+export class PreconditionFailedError extends DomainError {
+  readonly code = 'precondition_failed';
+}
+
+/** The route changes a versioned resource and the request carries no `If-Match` (428). */
+export class PreconditionRequiredError extends DomainError {
+  readonly code = 'precondition_required';
+}
+
+/** The key has used up its request budget (429); details carry `retryAfterSeconds`. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'rate_limited';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message, { retryAfterSeconds });
+  }
+}

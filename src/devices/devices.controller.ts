@@ -3,10 +3,12 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { DevicePageDto, DeviceQueryDto } from './device.dto.js';
 import { DeviceService } from './device.service.js';
+import { RequireScope, Scope } from '../auth/scope.decorator.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
 @ApiTags('devices')
+@RequireScope(Scope.Read)
 @Controller('api/v1/devices')
 export class DevicesController {
   constructor(@Inject(DeviceService) private readonly devices: DeviceService) {}

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 
 import { GraphQueryDto, ProcessGraphQueryDto } from './graph.dto.js';
 import { GraphService, type RenderedGraph } from './graph.service.js';
+import { RequireScope, Scope } from '../auth/scope.decorator.js';
 
 const GRAPH_RESPONSE = {
   description:
@@ -16,6 +17,7 @@ const GRAPH_RESPONSE = {
 };
 
 @ApiTags('graph')
+@RequireScope(Scope.Read)
 @Controller('api/v1')
 export class GraphController {
   constructor(@Inject(GraphService) private readonly graphs: GraphService) {}

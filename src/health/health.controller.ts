@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
+import { PublicRoute } from '../auth/scope.decorator.js';
 import { HealthService } from './health.service.js';
 
 export class HealthDto {
@@ -13,6 +14,7 @@ export class HealthDto {
 }
 
 @ApiTags('health')
+@PublicRoute()
 @Controller('api/v1/health')
 export class HealthController {
   constructor(@Inject(HealthService) private readonly health: HealthService) {}

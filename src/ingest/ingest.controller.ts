@@ -11,10 +11,12 @@ import {
   SYSMON_MEDIA_TYPES,
 } from './ingest.dto.js';
 import { IngestService, type IngestRoute } from './ingest.service.js';
+import { RequireScope, Scope } from '../auth/scope.decorator.js';
 
 const bodyDoc = { description: INGEST_BODY_DESCRIPTION, schema: { type: 'string', format: 'binary' } } as const;
 
 @ApiTags('ingest')
+@RequireScope(Scope.Ingest)
 @Controller('api/v1/events')
 export class IngestController {
   constructor(@Inject(IngestService) private readonly ingest: IngestService) {}

@@ -4,8 +4,10 @@ import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nest
 import { DetectionService } from '../detection/detection.service.js';
 import { AdwsRuleSettingsDto, RerunResultDto, RuleDto } from './rule.dto.js';
 import { RuleService } from './rule.service.js';
+import { RequireScope, Scope } from '../auth/scope.decorator.js';
 
 @ApiTags('rules')
+@RequireScope(Scope.Read)
 @Controller('api/v1/rules')
 export class RulesController {
   constructor(
@@ -22,6 +24,7 @@ export class RulesController {
   }
 
   @Put(':ruleId')
+  @RequireScope(Scope.Admin)
   @ApiOperation({
     summary: 'Replace the settings of a rule (applies to detections from now on; POST rerun for stored events)',
   })
@@ -31,6 +34,7 @@ export class RulesController {
   }
 
   @Post(':ruleId/rerun')
+  @RequireScope(Scope.Admin)
   @HttpCode(200)
   @ApiOperation({ summary: 'Re-evaluate all stored events under the current settings' })
   @ApiOkResponse({ type: RerunResultDto })

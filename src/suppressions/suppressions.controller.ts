@@ -11,13 +11,16 @@ import {
 import { InvalidInputError } from '../common/domain.errors.js';
 import { CreateSuppressionDto, SuppressionDto } from './suppression.dto.js';
 import { SuppressionService } from './suppression.service.js';
+import { RequireScope, Scope } from '../auth/scope.decorator.js';
 
 @ApiTags('suppressions')
+@RequireScope(Scope.Read)
 @Controller('api/v1/suppressions')
 export class SuppressionsController {
   constructor(@Inject(SuppressionService) private readonly suppressions: SuppressionService) {}
 
   @Post()
+  @RequireScope(Scope.Triage)
   @ApiOperation({
     summary: 'Hold back alerts on a device, target image or injector image for a while',
     description:
@@ -39,6 +42,7 @@ export class SuppressionsController {
   }
 
   @Delete(':id')
+  @RequireScope(Scope.Triage)
   @HttpCode(200)
   @ApiOperation({ summary: 'Lift a suppression now (kept, with liftedAt)' })
   @ApiOkResponse({ type: SuppressionDto })

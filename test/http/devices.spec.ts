@@ -42,7 +42,7 @@ describe('GET /api/v1/devices', () => {
         firstSeen: '2024-03-01T10:00:00.1234567Z',
         lastSeen: '2024-03-01T10:05:00.0000000Z',
         events: { DeviceEvents: 1, DeviceNetworkEvents: 1 },
-        alerts: { new: 1, retracted: 0, suppressed: 0 },
+        alerts: { new: 1, in_progress: 0, resolved: 0, false_positive: 0, retracted: 0, suppressed: 0 },
       },
       expect.objectContaining({ deviceId: 'dev-b', names: ['ws-b'], events: { DeviceNetworkEvents: 1 } }),
       expect.objectContaining({
@@ -50,7 +50,7 @@ describe('GET /api/v1/devices', () => {
         source: 'sysmon',
         names: ['ws-c.corp'],
         events: { SysmonEvents: 1 },
-        alerts: { new: 0, retracted: 0, suppressed: 0 },
+        alerts: { new: 0, in_progress: 0, resolved: 0, false_positive: 0, retracted: 0, suppressed: 0 },
       }),
     ]);
   });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { injectionRow } from '../support/mde-rows.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../support/test-app.js';
 
 /** Streams NDJSON lines with a pause after each, so writes run while the body is still arriving. */
 function postSlowly(port: number, lines: string[]): Promise<{ status: number; body: string }> {
@@ -14,7 +14,7 @@ function postSlowly(port: number, lines: string[]): Promise<{ status: number; bo
         port,
         method: 'POST',
         path: '/api/v1/events/DeviceEvents',
-        headers: { 'content-type': 'application/x-ndjson' },
+        headers: { 'content-type': 'application/x-ndjson', 'x-api-key': TEST_ADMIN_KEY },
       },
       (res) => {
         let body = '';

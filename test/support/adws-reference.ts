@@ -27,7 +27,8 @@ export type ReferenceCandidate = Omit<AlertCandidate, 'nodeKeys' | keyof AlertEx
 export function referencePart(candidate: Record<string, unknown>): ReferenceCandidate {
   const { nodeKeys, mode, processKey, path, paths, viaDescendant, evidenceGaps, exclusionsConsidered, ...rest } =
     candidate;
-  const { id, status, severity, mitre, revision, createdAt, updatedAt, suppression, ...detected } = rest;
+  const { id, status, severity, mitre, revision, createdAt, updatedAt, suppression, ...derived } = rest;
+  const { triageStatus, classification, assignedTo, ...detected } = derived;
 
   return detected as unknown as ReferenceCandidate;
 }

@@ -6,10 +6,17 @@ import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
 import type { Database } from '../../src/database/database.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
+/** The admin key every test app is started with (BOOTSTRAP_ADMIN_KEY); `http()` sends it. */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
 export interface TestApp {
   app: NestExpressApplication;
   db: Database;
-  http: () => ReturnType<typeof request>;
+  /** Requests authenticated with the admin key (see `anonymous` for none). */
+  http: () => ReturnType<typeof request.agent>;
+  /** Requests without credentials. */
+  anonymous: () => ReturnType<typeof request>;
+  adminKey: string;
   close(): Promise<void>;
 }
 
@@ -19,7 +26,14 @@ export interface TestApp {
  */
 export async function createTestApp(overrides: Partial<AppConfig> = {}, existing?: TestDatabase): Promise<TestApp> {
   const database = existing ?? (await createTestDatabase());
-  const config: AppConfig = { ...loadConfig({}), ...database.config, logLevel: 'error', ...overrides };
+  const config: AppConfig = {
+    ...loadConfig({}),
+    ...database.config,
+    logLevel: 'error',
+    bootstrapAdminKey: TEST_ADMIN_KEY,
+    rateLimitPerMinute: 0,
+    ...overrides,
+  };
   const app = await createApp(config, database.db).catch(async (error: unknown) => {
     await database.cleanup();
     throw error;
@@ -29,7 +43,9 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, existing
   return {
     app,
     db: database.db,
-    http: () => request(app.getHttpServer()),
+    http: () => request.agent(app.getHttpServer()).set('Authorization', `Bearer ${TEST_ADMIN_KEY}`),
+    anonymous: () => request(app.getHttpServer()),
+    adminKey: TEST_ADMIN_KEY,
     async close() {
       await database.cleanup();
       await app.close();

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Database } from '../../src/database/database.js';
 import { PgDatabase } from '../../src/database/pg.database.js';
 import { PgliteDatabase } from '../../src/database/pglite.database.js';
@@ -58,4 +61,43 @@ async function migrateOrCleanUp(db: Database, cleanup: () => Promise<void>): Pro
     await cleanup();
     throw error;
   }
+}
+
+/** Storage that outlives the apps started on it: each `open` connects anew (an app closes its database). */
+export interface RestartableTestDatabase {
+  open(): Promise<TestDatabase>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * For restart tests: with DATABASE_URL, one schema reopened by each `open`; without, a PGlite data folder on disk
+ * (in-memory PGlite cannot be reopened). `destroy` drops the schema or deletes the folder.
+ */
+export async function createRestartableTestDatabase(): Promise<RestartableTestDatabase> {
+  const first = await createTestDatabase();
+  const databaseUrl = process.env.DATABASE_URL || null;
+  if (databaseUrl !== null) {
+    const schema = first.config.databaseSchema!;
+    await first.db.close();
+    const open = async (): Promise<TestDatabase> => {
+      const db = new PgDatabase({ databaseUrl, schema });
+      return { db, config: first.config, cleanup: () => db.close() };
+    };
+    const destroy = async () => {
+      const db = new PgDatabase({ databaseUrl, schema });
+      await db.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).finally(() => db.close());
+    };
+    return { open, destroy };
+  }
+
+  await first.cleanup();
+  const dataDir = await mkdtemp(join(tmpdir(), 'adws-restart-'));
+  const config = { databaseUrl: null, databaseSchema: null, dataDir };
+  const seed = await PgliteDatabase.open({ dataDir });
+  await runMigrations(seed).finally(() => seed.close());
+  const open = async (): Promise<TestDatabase> => {
+    const db = await PgliteDatabase.open({ dataDir });
+    return { db, config, cleanup: () => db.close() };
+  };
+  return { open, destroy: () => rm(dataDir, { recursive: true, force: true }) };
 }

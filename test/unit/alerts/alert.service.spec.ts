@@ -1,7 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { alertId } from '../../../src/alerts/alert-id.js';
-import { connectionKeysOf, type AlertRow, type AlertState } from '../../../src/alerts/alert.repository.js';
+import {
+  connectionKeysOf,
+  type AlertRow,
+  type AlertState,
+  type ChangeRecord,
+  type DerivedAlertRow,
+} from '../../../src/alerts/alert.repository.js';
 import { AlertRepository } from '../../../src/alerts/alert.repository.js';
 import { AlertService } from '../../../src/alerts/alert.service.js';
 import type { Database, Queryable } from '../../../src/database/database.js';
@@ -11,23 +17,37 @@ import { ADWS_RULE_ID } from '../../../src/rules/rule.types.js';
 /** An in-memory stand-in for the alert repository: the rules under test live in the service. */
 class MemoryAlertRepository {
   readonly rows = new Map<string, AlertRow>();
+  readonly changes: ChangeRecord[] = [];
 
   async getStates(_tx: Queryable, ruleId: string, deviceIds: string[]): Promise<AlertState[]> {
     return [...this.rows.values()]
       .filter((r) => r.ruleId === ruleId && deviceIds.includes(r.deviceId))
-      .map(({ deviceId, id, status, contentHash, revision, content }) => ({
+      .map(({ deviceId, id, status, triageStatus, contentHash, revision, content }) => ({
         deviceId,
         id,
         status,
+        triageStatus,
         contentHash,
         revision,
         connectionKeys: connectionKeysOf(content.paths),
       }));
   }
 
-  async upsert(_tx: Queryable, row: AlertRow): Promise<void> {
+  /** As the SQL upsert: triage fields kept, revision counted from the stored row. */
+  async upsert(_tx: Queryable, row: DerivedAlertRow): Promise<AlertRow> {
     const before = this.rows.get(row.id);
-    this.rows.set(row.id, { ...row, createdAt: before?.createdAt ?? row.createdAt });
+    const triage = before ?? { triageStatus: 'new' as const, classification: null, assignedTo: null };
+    const stored: AlertRow = {
+      ...row,
+      triageStatus: triage.triageStatus,
+      classification: triage.classification,
+      assignedTo: triage.assignedTo,
+      revision: before ? before.revision + 1 : 1,
+      createdAt: before?.createdAt ?? row.createdAt,
+    };
+    this.rows.set(row.id, stored);
+
+    return stored;
   }
 
   async setStatus(
@@ -36,9 +56,18 @@ class MemoryAlertRepository {
     id: string,
     status: AlertRow['status'],
     at: string,
-  ): Promise<void> {
+  ): Promise<AlertRow> {
     const row = this.rows.get(id)!;
-    this.rows.set(id, { ...row, status, revision: row.revision + 1, updatedAt: at });
+    const stored = { ...row, status, revision: row.revision + 1, updatedAt: at };
+    this.rows.set(id, stored);
+
+    return stored;
+  }
+
+  async recordChange(_tx: Queryable, change: ChangeRecord): Promise<number> {
+    this.changes.push(change);
+
+    return this.changes.length;
   }
 }
 

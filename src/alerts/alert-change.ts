@@ -1,0 +1,49 @@
+import type { Queryable } from '../database/database.js';
+import type { Alert } from './alert.model.js';
+
+/** What kind of change an alert went through; webhooks filter on these. */
+export const AlertChangeType = {
+  /** The alert was derived for the first time. */
+  Created: 'created',
+  /** Its content changed (new evidence, a refined identity) or an analyst changed classification/assignee/comment. */
+  Updated: 'updated',
+  /** Its status changed: triage (new, in_progress, resolved, false_positive) or the engine's (retracted, suppressed). */
+  Status: 'status',
+} as const;
+export type AlertChangeType = (typeof AlertChangeType)[keyof typeof AlertChangeType];
+export const ALERT_CHANGE_TYPES: readonly AlertChangeType[] = Object.values(AlertChangeType);
+
+/** One field's value before and after a change. */
+export interface FieldChange {
+  from: unknown;
+  to: unknown;
+}
+
+/** One committed change of one alert, as the change feed, the audit trail and webhooks see it. */
+export interface AlertChangeEvent {
+  /** The change feed's sequence number of this change (monotonic across all alerts). */
+  sequence: number;
+  type: AlertChangeType;
+  alertId: string;
+  deviceId: string;
+  revision: number;
+  changedAt: string;
+  /** The API key name of an analyst change, or `detection` for the engine. */
+  actor: string;
+  /** The fields that changed (status, classification, assignedTo, content); empty on creation. */
+  changes: Record<string, FieldChange>;
+  comment: string | null;
+  /** The alert as it is after this change. */
+  alert: Alert;
+}
+
+/**
+ * Called inside the transaction that writes an alert change, so what it writes (webhook deliveries) commits or
+ * rolls back with the change itself.
+ */
+export interface AlertChangeListener {
+  onAlertChange(tx: Queryable, change: AlertChangeEvent): Promise<void>;
+}
+
+/** Nest token under which the listener of alert changes is provided. */
+export const ALERT_CHANGE_LISTENER = Symbol('ALERT_CHANGE_LISTENER');
