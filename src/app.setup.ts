@@ -3,20 +3,15 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { AppModule } from './app.module.js';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/scope.decorator.js';
-import { DomainExceptionFilter, replyWithError } from './common/domain-exception.filter.js';
-import { BodyParseError, PayloadTooLargeError } from './common/domain.errors.js';
+import { jsonBodiesWithinRouteLimits } from './common/body-limits.js';
+import { DomainExceptionFilter } from './common/domain-exception.filter.js';
 import { JsonLogger } from './common/json.logger.js';
 import { refuseNulInUrl, requestIdMiddleware } from './common/request-id.middleware.js';
 import type { AppConfig } from './config/app.config.js';
 import type { Database } from './database/database.js';
-
-/** Ingest bodies are streamed by the ingest service itself; every other route gets a small JSON parser. */
-const STREAMED_PATHS = /^\/api\/v1\/events(\/|$)/;
-const JSON_LIMIT = '1mb';
 
 /**
  * Builds the Nest application with everything main.ts and the tests share: body handling, validation,
@@ -31,7 +26,7 @@ export async function createApp(config: AppConfig, db: Database): Promise<NestEx
 
   app.use(requestIdMiddleware);
   app.use(refuseNulInUrl);
-  app.use(smallJsonBodies());
+  app.use(jsonBodiesWithinRouteLimits());
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
@@ -68,21 +63,4 @@ function requireKeysWhereScoped(document: OpenAPIObject): OpenAPIObject {
   }
 
   return document;
-}
-
-function smallJsonBodies() {
-  const parse = express.json({ limit: JSON_LIMIT });
-
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (STREAMED_PATHS.test(req.path)) return next();
-
-    parse(req, res, (error?: unknown) => {
-      if (!error) return next();
-      const tooLarge = (error as { status?: number }).status === 413;
-      const failure = tooLarge
-        ? new PayloadTooLargeError(`JSON body exceeds the ${JSON_LIMIT} limit`)
-        : new BodyParseError(`body is not valid JSON: ${(error as Error).message}`);
-      replyWithError(req, res, failure);
-    });
-  };
 }
