@@ -17,6 +17,7 @@ import { ApiKeyRepository } from './auth/api-key.repository.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
 import { JsonLogger } from './common/json.logger.js';
+import { ExplorerController } from './explorer/explorer.controller.js';
 import { APP_CONFIG, type AppConfig } from './config/app.config.js';
 import { DATABASE, type Database } from './database/database.js';
 import { DetectionService } from './detection/detection.service.js';
@@ -95,6 +96,7 @@ export class AppModule {
         SuppressionsController,
         DevicesController,
         ApiKeysController,
+        ExplorerController,
         HealthController,
       ],
       providers: [
