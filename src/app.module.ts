@@ -17,13 +17,13 @@ import { ApiKeyRepository } from './auth/api-key.repository.js';
 import { ApiKeyService } from './auth/api-key.service.js';
 import { ApiKeysController } from './auth/api-keys.controller.js';
 import { JsonLogger } from './common/json.logger.js';
-import { ExplorerController } from './explorer/explorer.controller.js';
 import { APP_CONFIG, type AppConfig } from './config/app.config.js';
 import { DATABASE, type Database } from './database/database.js';
 import { DetectionService } from './detection/detection.service.js';
 import { PendingDetectionRepository } from './detection/pending-detection.repository.js';
 import { GraphController } from './graph/graph.controller.js';
 import { GraphService } from './graph/graph.service.js';
+import { ExplorerController } from './explorer/explorer.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { HealthService } from './health/health.service.js';
 import { EventRepository } from './ingest/event.repository.js';
@@ -41,6 +41,12 @@ import { IngestService } from './ingest/ingest.service.js';
 import { RuleRepository } from './rules/rule.repository.js';
 import { RuleService } from './rules/rule.service.js';
 import { RulesController } from './rules/rules.controller.js';
+import { ALERT_CHANGE_LISTENER } from './alerts/alert-change.js';
+import { WebhookDispatcher } from './webhooks/webhook.dispatcher.js';
+import { WebhookOutbox } from './webhooks/webhook.outbox.js';
+import { WebhookRepository } from './webhooks/webhook.repository.js';
+import { WebhookService } from './webhooks/webhook.service.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 /** Closes the database when Nest shuts down (SIGTERM/SIGINT via enableShutdownHooks, or app.close()). */
 class DatabaseCloser implements OnApplicationShutdown {
@@ -96,8 +102,9 @@ export class AppModule {
         SuppressionsController,
         DevicesController,
         ApiKeysController,
-        ExplorerController,
+        WebhooksController,
         HealthController,
+        ExplorerController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -111,6 +118,11 @@ export class AppModule {
         repository(SuppressionRepository),
         repository(DeviceRepository),
         repository(ApiKeyRepository),
+        repository(WebhookRepository),
+        WebhookService,
+        WebhookOutbox,
+        WebhookDispatcher,
+        { provide: ALERT_CHANGE_LISTENER, useExisting: WebhookOutbox },
         ApiKeyService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         CorrelationLoader,

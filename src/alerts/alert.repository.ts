@@ -1,6 +1,7 @@
 import type { Database, Queryable } from '../database/database.js';
 import type { AlertChangeType, FieldChange } from './alert-change.js';
 import type { AlertClassification, AlertStatus, TriageStatus } from './alert.model.js';
+import { isoOf } from '../database/timestamps.js';
 
 /** The stored row of an alert; `content` holds the served document minus the columns. */
 export interface AlertRow {
@@ -244,7 +245,7 @@ export class AlertRepository {
       sequence: Number(r.seq),
       alertId,
       revision: Number(r.revision),
-      changedAt: toIso(r.changed_at),
+      changedAt: isoOf(r.changed_at),
       actor: String(r.actor),
       type: (r.change_type ?? null) as AlertChangeType | null,
       changes: (typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as Record<string, FieldChange>,
@@ -307,16 +308,12 @@ function toAlertRow(r: Record<string, unknown>): AlertRow {
     content: (typeof r.content === 'string' ? JSON.parse(r.content) : r.content) as Record<string, unknown>,
     contentHash: String(r.content_hash),
     revision: Number(r.revision),
-    createdAt: toIso(r.created_at),
-    updatedAt: toIso(r.updated_at),
+    createdAt: isoOf(r.created_at),
+    updatedAt: isoOf(r.updated_at),
     triageStatus: (r.triage_status ?? 'new') as TriageStatus,
     classification: (r.classification ?? null) as AlertClassification | null,
     assignedTo: (r.assigned_to ?? null) as string | null,
   };
-}
-
-function toIso(value: unknown): string {
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }
 
 type StoredPath = { edges?: { kind?: string; evidence?: { table: string; deviceId: string; eventKey: string }[] }[] };

@@ -1,6 +1,7 @@
 import type { Database } from '../database/database.js';
 import type { Scope } from './scope.decorator.js';
 import type { ApiKey } from './api-key.types.js';
+import { isoOf, isoOrNull } from '../database/timestamps.js';
 
 const COLUMNS = `id, name, key_prefix, scopes, rate_limit_per_minute, created_at, created_by, expires_at, revoked_at,
   last_used_at`;
@@ -114,11 +115,11 @@ function fromRow(row: Row): ApiKey {
     prefix: String(row.key_prefix),
     scopes: parseScopes(row.scopes),
     rateLimitPerMinute: row.rate_limit_per_minute === null ? null : Number(row.rate_limit_per_minute),
-    createdAt: toIso(row.created_at)!,
+    createdAt: isoOf(row.created_at),
     createdBy: String(row.created_by),
-    expiresAt: toIso(row.expires_at),
-    revokedAt: toIso(row.revoked_at),
-    lastUsedAt: toIso(row.last_used_at),
+    expiresAt: isoOrNull(row.expires_at),
+    revokedAt: isoOrNull(row.revoked_at),
+    lastUsedAt: isoOrNull(row.last_used_at),
   };
 }
 
@@ -130,10 +131,4 @@ function parseScopes(value: unknown): Scope[] {
     .replace(/^\{|\}$/g, '')
     .split(',')
     .filter(Boolean) as Scope[];
-}
-
-function toIso(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }

@@ -41,7 +41,8 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
   if (raw === undefined || raw === '') return fallback;
 
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
 
   return value;
 }

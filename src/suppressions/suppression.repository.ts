@@ -1,4 +1,5 @@
 import type { Database } from '../database/database.js';
+import { isoOrNull } from '../database/timestamps.js';
 import type { Suppression, SuppressionEntityType } from './suppression.types.js';
 
 const COLUMNS = `id, entity_type, entity_value, reason, created_at, expires_at, lifted_at`;
@@ -51,15 +52,8 @@ function fromRow(row: Row): Suppression {
     entityType: String(row.entity_type) as SuppressionEntityType,
     entityValue: String(row.entity_value),
     reason: String(row.reason),
-    createdAt: iso(row.created_at)!,
-    expiresAt: iso(row.expires_at)!,
-    liftedAt: iso(row.lifted_at),
+    createdAt: isoOrNull(row.created_at)!,
+    expiresAt: isoOrNull(row.expires_at)!,
+    liftedAt: isoOrNull(row.lifted_at),
   };
-}
-
-/** `timestamptz` arrives as a Date from both drivers. */
-function iso(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-
-  return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }

@@ -3,6 +3,7 @@ import request from 'supertest';
 
 import { createApp } from '../../src/app.setup.js';
 import { loadConfig, type AppConfig } from '../../src/config/app.config.js';
+import { WebhookDispatcher } from '../../src/webhooks/webhook.dispatcher.js';
 import type { Database } from '../../src/database/database.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -47,6 +48,8 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, existing
     anonymous: () => request(app.getHttpServer()),
     adminKey: TEST_ADMIN_KEY,
     async close() {
+      // The dispatcher's round in progress records its attempts before the database goes.
+      await app.get(WebhookDispatcher).stop();
       await database.cleanup();
       await app.close();
     },
