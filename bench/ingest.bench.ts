@@ -34,6 +34,8 @@ import { INJECTION_ACTION_TYPES } from '../src/vocabulary/graph.vocabulary.js';
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PER_REQUEST = Number(process.env.BENCH_REQUEST_EVENTS ?? 100_000);
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 2_000);
+/** The admin key the benchmark starts its service with (BOOTSTRAP_ADMIN_KEY) and sends on every request. */
+const BENCH_KEY = 'bench-admin-key-0123456789abcdef';
 const COPY_BATCH = 5_000;
 const RULE = '/api/v1/rules/adws-connection-from-process-injection-target';
 const BASE_MS = Date.parse('2024-06-01T00:00:00Z');
@@ -145,6 +147,7 @@ async function startService(target: Target, port: number): Promise<ChildProcess>
     PORT: String(port),
     LOG_LEVEL: 'warn',
     DATA_DIR: join(target.dataDir, 'service'),
+    BOOTSTRAP_ADMIN_KEY: BENCH_KEY,
   };
   if (target.databaseUrl) Object.assign(env, { DATABASE_URL: target.databaseUrl, DATABASE_SCHEMA: target.schema });
   else delete env.DATABASE_URL;
@@ -165,7 +168,13 @@ async function startService(target: Target, port: number): Promise<ChildProcess>
 function call(port: number, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { 'content-type': 'application/json', 'x-api-key': BENCH_KEY },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -187,7 +196,7 @@ function postNdjson(port: number, from: number, to: number): Promise<Record<stri
         port,
         method: 'POST',
         path: '/api/v1/events',
-        headers: { 'content-type': 'application/x-ndjson' },
+        headers: { 'content-type': 'application/x-ndjson', 'x-api-key': BENCH_KEY },
       },
       (res) => {
         let text = '';
