@@ -31,6 +31,14 @@ function isAdwsConnection(alias: string, portsParam: string): string {
   return `${alias}.action_type = ${CONNECTION_SUCCESS} AND ${alias}.remote_port = ANY(${portsParam}::int[])`;
 }
 
+/** Rows whose canonical time text is within [from, to]; a NULL bound is open. Shared with the Sysmon queries. */
+export function withinWindow(alias: string, fromParam: string, toParam: string): string {
+  return (
+    `(${fromParam}::text IS NULL OR ${alias}.timestamp_text >= ${fromParam}) AND ` +
+    `(${toParam}::text IS NULL OR ${alias}.timestamp_text <= ${toParam})`
+  );
+}
+
 function selectList(spec: EventTableSpec<CanonicalEvent>, alias: string): string {
   return spec.readColumns.map((column) => `${alias}.${column}`).join(', ');
 }
@@ -59,19 +67,19 @@ WHERE e.device_id = ANY($1::text[]) AND ${isInjection('e')} AND e.file_name <> '
   )
 ORDER BY e.device_id, e."timestamp", e.event_key`;
 
-/** $1 device id, $2 row limit. */
+/** $1 device id, $2 row limit, $3/$4 window (canonical text or NULL). */
 export const SELECT_DEVICE_INJECTIONS = `
 SELECT ${selectList(DE, 'e')}
 FROM device_events e
-WHERE e.device_id = $1 AND ${isInjection('e')}
+WHERE e.device_id = $1 AND ${isInjection('e')} AND ${withinWindow('e', '$3', '$4')}
 ORDER BY e."timestamp" DESC, e.event_key DESC
 LIMIT $2`;
 
-/** $1 device id, $2 ADWS ports, $3 row limit. */
+/** $1 device id, $2 ADWS ports, $3 row limit, $4/$5 window (canonical text or NULL). */
 export const SELECT_DEVICE_CONNECTIONS = `
 SELECT ${selectList(DNE, 'n')}
 FROM device_network_events n
-WHERE n.device_id = $1 AND ${isAdwsConnection('n', '$2')}
+WHERE n.device_id = $1 AND ${isAdwsConnection('n', '$2')} AND ${withinWindow('n', '$4', '$5')}
 ORDER BY n."timestamp" DESC, n.event_key DESC
 LIMIT $3`;
 

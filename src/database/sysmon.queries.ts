@@ -3,6 +3,7 @@
  * migrations/0004_sysmon_events.sql; keep them identical.
  */
 import type { CanonicalEvent } from '../ingest/event.types.js';
+import { withinWindow } from './event.queries.js';
 import { SYSMON_EVENTS, type EventTableSpec } from './event.tables.js';
 
 const SPEC = SYSMON_EVENTS as unknown as EventTableSpec<CanonicalEvent>;
@@ -47,11 +48,15 @@ FROM sysmon_events s
 WHERE s.destination_port = ANY($1::int[]) AND s.event_id = 3 AND s.initiated
 ORDER BY s.device_id`;
 
-/** $1 host device ids, $2 ADWS ports, $3 row limit: what a host's drawn graph shows, newest first. */
+/**
+ * $1 host device ids, $2 ADWS ports, $3 row limit, $4/$5 window (canonical text or NULL): what a host's drawn graph
+ * shows, newest first.
+ */
 export const SELECT_SYSMON_GRAPH_EVENTS = `
 SELECT ${COLUMNS}
 FROM sysmon_events s
 WHERE s.device_id = ANY($1::text[])
   AND (s.event_id IN (8, 10) OR (s.event_id = 3 AND s.initiated AND s.destination_port = ANY($2::int[])))
+  AND ${withinWindow('s', '$4', '$5')}
 ORDER BY s."timestamp" DESC, s.event_key DESC
 LIMIT $3`;

@@ -3,7 +3,6 @@ import { MultiDirectedGraph } from 'graphology';
 import { NotFoundError } from '../common/domain.errors.js';
 import { ADWS_RULE_ID, type AdwsRuleSettings } from '../rules/rule.types.js';
 import {
-  EdgeKind,
   NodeKind,
   type ConnectionOccurrence,
   type EdgeAttributes,
@@ -18,7 +17,7 @@ import { splitDeviceName } from './device-name.js';
 import { detectGraphModeCandidates } from './graph-mode.detector.js';
 import type { AlertCandidate, AlertPath, ConnectionSummary, InjectorSummary } from './alert.types.js';
 import { evidenceId } from './event.filters.js';
-import { occurrenceSummary, type DeviceGraph } from './graph.builder.js';
+import { occurrenceSummary, occurrencesWhere, type DeviceGraph } from './graph.builder.js';
 import { findInjectionPaths, type InjectionPath } from './path.finder.js';
 import { compareEvidence, compareNumbers, compareOccurrences, compareStrings, sortedDistinct } from './sort.order.js';
 
@@ -183,7 +182,7 @@ export function alertSubgraph(
   for (const key of [...candidate.nodeKeys].sort(compareStrings)) subgraph.addNode(key, existingNode(graph, key));
   graph.forEachEdge((key, attributes, source, target) => {
     if (!subgraph.hasNode(source) || !subgraph.hasNode(target)) return;
-    const kept = citedOnly(attributes, cited);
+    const kept = occurrencesWhere(attributes, (o) => cited.has(evidenceId(o.evidence)));
     if (kept) subgraph.addDirectedEdgeWithKey(key, source, target, kept);
   });
 
@@ -194,33 +193,4 @@ function existingNode(graph: DeviceGraph, key: string): NodeAttributes {
   if (!graph.hasNode(key)) throw new NotFoundError('alert node is not in the device graph', { nodeKey: key });
 
   return { ...graph.getNodeAttributes(key) };
-}
-
-/** The edge with only cited occurrences and its summary recomputed; null when none is cited. */
-function citedOnly(attributes: EdgeAttributes, cited: Set<string>): EdgeAttributes | null {
-  const isCited = (o: { evidence: EvidenceRef }) => cited.has(evidenceId(o.evidence));
-  switch (attributes.kind) {
-    case EdgeKind.Injected: {
-      const occurrences = attributes.occurrences.filter(isCited);
-      if (occurrences.length === 0) return null;
-
-      const actionTypes = sortedDistinct(occurrences.map((o) => o.actionType));
-      return { ...attributes, actionTypes, ...occurrenceSummary(occurrences), occurrences };
-    }
-    case EdgeKind.Accessed: {
-      const occurrences = attributes.occurrences.filter(isCited);
-      if (occurrences.length === 0) return null;
-
-      const grantedAccess = sortedDistinct(occurrences.flatMap((o) => (o.grantedAccess ? [o.grantedAccess] : [])));
-      return { ...attributes, grantedAccess, ...occurrenceSummary(occurrences), occurrences };
-    }
-    case EdgeKind.Connected: {
-      const occurrences = attributes.occurrences.filter(isCited);
-      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
-    }
-    case EdgeKind.Spawned: {
-      const occurrences = attributes.occurrences.filter(isCited);
-      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
-    }
-  }
 }

@@ -544,3 +544,34 @@ function firstSeenFirst(values: readonly (string | null)[]): string[] {
 function sortedKeys(map: Map<string, unknown>): string[] {
   return [...map.keys()].sort(compareStrings);
 }
+
+/** The edge with only the occurrences `keep` accepts and its summary recomputed; null when none is left. */
+export function occurrencesWhere(
+  attributes: EdgeAttributes,
+  keep: (occurrence: { timestamp: string; evidence: EvidenceRef }) => boolean,
+): EdgeAttributes | null {
+  switch (attributes.kind) {
+    case EdgeKind.Injected: {
+      const occurrences = attributes.occurrences.filter(keep);
+      if (occurrences.length === 0) return null;
+
+      const actionTypes = sortedDistinct(occurrences.map((o) => o.actionType));
+      return { ...attributes, actionTypes, ...occurrenceSummary(occurrences), occurrences };
+    }
+    case EdgeKind.Accessed: {
+      const occurrences = attributes.occurrences.filter(keep);
+      if (occurrences.length === 0) return null;
+
+      const grantedAccess = sortedDistinct(occurrences.flatMap((o) => (o.grantedAccess ? [o.grantedAccess] : [])));
+      return { ...attributes, grantedAccess, ...occurrenceSummary(occurrences), occurrences };
+    }
+    case EdgeKind.Connected: {
+      const occurrences = attributes.occurrences.filter(keep);
+      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
+    }
+    case EdgeKind.Spawned: {
+      const occurrences = attributes.occurrences.filter(keep);
+      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
+    }
+  }
+}

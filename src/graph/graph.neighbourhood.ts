@@ -2,43 +2,81 @@ import { MultiDirectedGraph } from 'graphology';
 
 import type { DeviceGraph } from '../detection/graph.builder.js';
 import { compareStrings } from '../detection/sort.order.js';
-import type { EdgeAttributes, GraphAttributes, NodeAttributes } from '../vocabulary/graph.vocabulary.js';
+import {
+  EdgeKind,
+  type EdgeAttributes,
+  type GraphAttributes,
+  type NodeAttributes,
+} from '../vocabulary/graph.vocabulary.js';
+import { eventCount, type GraphCounts } from './graph.attributes.js';
 
-export interface NeighbourhoodCounts {
-  /** Nodes within `depth` hops of the process, and how many of them are drawn. */
-  reachableNodes: number;
-  shownNodes: number;
+/** A bounded part of a graph, whether a limit cut it, and the counts behind that. */
+export interface GraphPart {
+  graph: DeviceGraph;
+  truncated: boolean;
+  counts: GraphCounts;
 }
 
 /**
- * The part of a device graph within `depth` hops of one node, following edges either way, breadth first (nearer
- * nodes first, then by key), at most `limit` nodes, with every edge between the nodes kept. The returned graph says
- * `truncated` when the limit cut nodes out, with the counts.
+ * The part of a graph within `depth` hops of the start nodes, following edges either way, breadth first: the starts
+ * (by key), then each hop's new nodes by key; at most `limit` nodes in that order, so nearer nodes win. Every edge
+ * between two drawn nodes is kept whole. Without a depth every node is reachable; without a limit all are drawn.
+ * `truncated` says the limit cut nodes out.
  */
-export function neighbourhood(
-  graph: DeviceGraph,
-  start: string,
-  depth: number,
-  limit: number,
-): { graph: DeviceGraph; counts: NeighbourhoodCounts } {
-  const reached = reachable(graph, start, depth);
-  const shown = new Set(reached.slice(0, limit));
-  const part: DeviceGraph = new MultiDirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>();
-  part.replaceAttributes({ ...graph.getAttributes(), truncated: reached.length > shown.size });
+export function nearby(graph: DeviceGraph, starts: readonly string[], depth?: number, limit?: number): GraphPart {
+  const reached = depth === undefined ? graph.nodes() : reachable(graph, starts, depth);
+  const all = inducedSubgraph(graph, new Set(reached));
+  const truncated = limit !== undefined && limit < reached.length;
+  const part = truncated ? inducedSubgraph(graph, new Set(reached.slice(0, limit))) : all;
+  const counts = {
+    reachableNodes: all.order,
+    shownNodes: part.order,
+    reachableEvents: eventCount(all),
+    shownEvents: eventCount(part),
+  };
 
-  for (const key of [...shown].sort(compareStrings)) part.addNode(key, { ...graph.getNodeAttributes(key) });
-  graph.forEachEdge((key, attributes, source, target) => {
-    if (shown.has(source) && shown.has(target)) part.addDirectedEdgeWithKey(key, source, target, attributes);
-  });
-
-  return { graph: part, counts: { reachableNodes: reached.length, shownNodes: shown.size } };
+  return { graph: part, truncated, counts };
 }
 
-/** Nodes within `depth` hops, in breadth-first order, ties by key. */
-function reachable(graph: DeviceGraph, start: string, depth: number): string[] {
-  const order = [start];
+/** The whole graph as a part: nothing cut. */
+export function whole(graph: DeviceGraph): GraphPart {
+  return nearby(graph, []);
+}
+
+/**
+ * What a device graph is drawn around when a depth is asked for: the processes and endpoints of its injections and
+ * ADWS connections, the half of the graph the rule reads. Process accesses and creations are the context around them.
+ */
+export function injectionAndConnectionNodes(graph: DeviceGraph): string[] {
+  const nodes = new Set<string>();
+  graph.forEachEdge((_key, attributes, source, target) => {
+    if (attributes.kind !== EdgeKind.Injected && attributes.kind !== EdgeKind.Connected) return;
+
+    nodes.add(source);
+    nodes.add(target);
+  });
+
+  return [...nodes];
+}
+
+/** The nodes and the edges between them, nodes in key order and edges in the graph's order. */
+function inducedSubgraph(graph: DeviceGraph, nodes: Set<string>): DeviceGraph {
+  const part: DeviceGraph = new MultiDirectedGraph<NodeAttributes, EdgeAttributes, GraphAttributes>();
+  part.replaceAttributes({ ...graph.getAttributes() });
+
+  for (const key of [...nodes].sort(compareStrings)) part.addNode(key, { ...graph.getNodeAttributes(key) });
+  graph.forEachEdge((key, attributes, source, target) => {
+    if (nodes.has(source) && nodes.has(target)) part.addDirectedEdgeWithKey(key, source, target, attributes);
+  });
+
+  return part;
+}
+
+/** Nodes within `depth` hops of the starts, breadth first, ties by key; starts the graph lacks are skipped. */
+function reachable(graph: DeviceGraph, starts: readonly string[], depth: number): string[] {
+  let frontier = [...new Set(starts)].filter((key) => graph.hasNode(key)).sort(compareStrings);
+  const order = [...frontier];
   const seen = new Set(order);
-  let frontier = [start];
   for (let hop = 0; hop < depth && frontier.length > 0; hop++) {
     const next = new Set<string>();
     for (const node of frontier) {

@@ -27,6 +27,12 @@ import * as Q from '../database/event.queries.js';
 import { EventTable, hostNameKey, type EvidenceRef } from '../vocabulary/graph.vocabulary.js';
 import type { CanonicalEvent, DeviceEvent, DeviceNetworkEvent } from './event.types.js';
 
+/** A time window in canonical timestamp text (see canonicalTimestamp); an absent bound is open. */
+export interface EventWindow {
+  from?: string;
+  to?: string;
+}
+
 export interface InsertOutcome {
   inserted: number;
   duplicates: number;
@@ -117,9 +123,16 @@ export class EventRepository {
     deviceId: string,
     adwsPorts: number[],
     limit: number,
+    window: EventWindow = {},
   ): Promise<{ injections: DeviceEvent[]; connections: DeviceNetworkEvent[]; truncated: boolean }> {
-    const injections = await this.db.query<Row>(Q.SELECT_DEVICE_INJECTIONS, [deviceId, limit + 1]);
-    const connections = await this.db.query<Row>(Q.SELECT_DEVICE_CONNECTIONS, [deviceId, adwsPorts, limit + 1]);
+    const bounds = [window.from ?? null, window.to ?? null];
+    const injections = await this.db.query<Row>(Q.SELECT_DEVICE_INJECTIONS, [deviceId, limit + 1, ...bounds]);
+    const connections = await this.db.query<Row>(Q.SELECT_DEVICE_CONNECTIONS, [
+      deviceId,
+      adwsPorts,
+      limit + 1,
+      ...bounds,
+    ]);
     const truncated = injections.rows.length > limit || connections.rows.length > limit;
 
     return {

@@ -2,6 +2,7 @@ import type { Database } from '../database/database.js';
 import { SYSMON_EVENTS, type Row } from '../database/event.tables.js';
 import * as Q from '../database/sysmon.queries.js';
 import type { SysmonEvent } from './event.types.js';
+import type { EventWindow } from './event.repository.js';
 
 /** (device id, pid) pairs, the shape of the join lists below. */
 export type ProcessPairs = readonly (readonly [string, number])[];
@@ -42,10 +43,15 @@ export class SysmonEventRepository {
   }
 
   /** Remote threads, process accesses and ADWS connections of the hosts, newest first, at most `limit`. */
-  async graphEvents(hostIds: string[], ports: number[], limit: number): Promise<SysmonEvent[]> {
+  async graphEvents(
+    hostIds: string[],
+    ports: number[],
+    limit: number,
+    window: EventWindow = {},
+  ): Promise<SysmonEvent[]> {
     if (hostIds.length === 0) return [];
 
-    return this.select(Q.SELECT_SYSMON_GRAPH_EVENTS, [hostIds, ports, limit]);
+    return this.select(Q.SELECT_SYSMON_GRAPH_EVENTS, [hostIds, ports, limit, window.from ?? null, window.to ?? null]);
   }
 
   private async selectPairs(sql: string, pairs: ProcessPairs): Promise<SysmonEvent[]> {

@@ -148,12 +148,8 @@ export type EdgeAttributes =
 
 export interface GraphAttributes {
   deviceId: string;
-  /** Set on served graphs when a limit cut events out. */
-  truncated?: boolean;
-  /** Set on an alert's graph: the alert it explains. */
+  /** Set on an alert's graph: the alert it explains. Served graphs add bounds and counts (graph.attributes.ts). */
   alertId?: string;
-  /** Set on a process neighbourhood: nodes within reach, and how many are drawn. */
-  counts?: { reachableNodes: number; shownNodes: number };
 }
 
 /** The injection action types of the reference rule, in their canonical spelling. */

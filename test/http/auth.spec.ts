@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { buildOpenApiDocument } from '../../src/app.setup.js';
-import { createRestartableTestDatabase, createTestDatabase } from '../support/test-database.js';
+import { createRestartableTestDatabase } from '../support/test-database.js';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../support/test-app.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { readGexf, readGraphml } from '../support/graph-documents.js';
 import { connectionRow, injectionRow } from '../support/mde-rows.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -63,11 +64,16 @@ describe('graph endpoints', () => {
     expect(gexf.headers['content-type']).toMatch(/application\/gexf\+xml/);
     expect(gexf.text).toMatch(/^<\?xml/);
     expect(gexf.text.match(/<node /g)).toHaveLength(5);
-    expect(gexf.text).toContain('<description>process graph of device graph-1</description>');
+    expect(gexf.text).toContain(
+      '<description>process graph of device graph-1 (truncated=false reachableNodes=5 shownNodes=5 ' +
+        'reachableEvents=3 shownEvents=3)</description>',
+    );
     expect(gexf.text).not.toContain('<deviceId>');
     const graphml = await t.http().get('/api/v1/devices/graph-1/graph').query({ format: 'graphml' });
     expect(graphml.headers['content-type']).toMatch(/application\/graphml\+xml/);
     expect(graphml.text.match(/<node /g)).toHaveLength(5);
+    expect(readGexf(gexf.text).nodes).toHaveLength(5);
+    expect(readGraphml(graphml.text).edges).toHaveLength(3);
   });
 
   it('draws a process neighbourhood bounded by depth and limit, saying when the limit cut it', async () => {

@@ -9,7 +9,6 @@ let recordSeq = 5000;
 
 const CHANNEL = 'Microsoft-Windows-Sysmon/Operational';
 const PROVIDER_GUID = '{5770385F-C22A-43E0-BF4C-06F5698FFBD9}';
-const EVENT_TYPES: Record<number, string> = { 1: 'ProcessCreate', 3: 'NetworkConnect', 8: 'CreateRemoteThread' };
 
 function base(eventId: number, hostname: string, utcTime: string): FlatEvent {
   return {
