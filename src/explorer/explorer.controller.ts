@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
 import { PublicRoute } from '../auth/scope.decorator.js';
@@ -22,10 +22,10 @@ export const EXPLORER_CSP = [
 
 /**
  * The graph explorer: GET / serves the page, GET /explorer/<asset> its script, style sheet, config and the
- * vendored Cytoscape.js. Public (the page asks for an API key and sends it with its own API calls) and kept out
- * of the OpenAPI document, which describes the API, not this page.
+ * vendored Cytoscape.js. Public: the page asks for an API key and sends it with its own API calls. The OpenAPI
+ * document lists the page, not its assets.
  */
-@ApiExcludeController()
+@ApiTags('explorer')
 @PublicRoute()
 @Controller()
 export class ExplorerController {
@@ -33,11 +33,20 @@ export class ExplorerController {
   private readonly assets = new ExplorerAssets();
 
   @Get()
+  @ApiOperation({
+    summary: 'The graph explorer page (HTML, no key needed)',
+    description:
+      'Lists alerts with filters and draws the selected alert graph (Cytoscape.js); clicking a node or edge shows ' +
+      'its properties and raw evidence. The page sends the API key typed into it (kept in sessionStorage) as ' +
+      'X-API-Key with its own API calls.',
+  })
+  @ApiOkResponse({ description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } })
   async page(@Res() res: Response): Promise<void> {
     send(res, await this.assets.get(EXPLORER_PAGE));
   }
 
   @Get('explorer/:asset')
+  @ApiExcludeEndpoint()
   async asset(@Param('asset') name: string, @Res() res: Response): Promise<void> {
     send(res, await this.assets.get(name));
   }
