@@ -24,6 +24,7 @@ export async function createApp(config: AppConfig, db: Database): Promise<NestEx
     logger: JsonLogger.for('nest'),
   });
 
+  app.disable('x-powered-by');
   app.use(requestIdMiddleware);
   app.use(refuseNulInUrl);
   app.use(jsonBodiesWithinRouteLimits());
@@ -44,7 +45,7 @@ export function buildOpenApiDocument(app: NestExpressApplication): OpenAPIObject
     )
     .setVersion('0.1.0')
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>' },
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'Authorization: Bearer <API key>' },
       BEARER_SCHEME,
     )
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key' }, API_KEY_SCHEME)

@@ -19,8 +19,14 @@ async function bootstrap(): Promise<void> {
   });
 
   const app = await createApp(config, db);
-  await app.listen(config.port);
-  logger.info('listening', { port: config.port, docs: `http://localhost:${config.port}/docs` });
+  if (config.host) await app.listen(config.port, config.host);
+  else await app.listen(config.port);
+  logger.info('listening', {
+    host: config.host ?? 'every interface',
+    port: config.port,
+    explorer: `http://localhost:${config.port}/`,
+    docs: `http://localhost:${config.port}/docs`,
+  });
 }
 
 function redactUrl(url: string): string {

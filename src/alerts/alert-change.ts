@@ -1,13 +1,19 @@
 import type { Queryable } from '../database/database.js';
 import type { Alert } from './alert.model.js';
 
+/** The actor recorded for the engine's own changes. */
+export const DETECTION_ACTOR = 'detection';
+
 /** What kind of change an alert went through; webhooks filter on these. */
 export const AlertChangeType = {
   /** The alert was derived for the first time. */
   Created: 'created',
   /** Its content changed (new evidence, a refined identity) or an analyst changed classification/assignee/comment. */
   Updated: 'updated',
-  /** Its status changed: triage (new, in_progress, resolved, false_positive) or the engine's (retracted, suppressed). */
+  /**
+   * Its status changed: triage (new, in_progress, resolved, false_positive) or the engine's (retracted, suppressed),
+   * or its triage status changed under a status the engine holds.
+   */
   Status: 'status',
 } as const;
 export type AlertChangeType = (typeof AlertChangeType)[keyof typeof AlertChangeType];
@@ -30,6 +36,8 @@ export interface AlertChangeEvent {
   changedAt: string;
   /** The API key name of an analyst change, or `detection` for the engine. */
   actor: string;
+  /** The API key id of an analyst change; null for the engine's and when auth is off. */
+  actorKeyId: string | null;
   /** The fields that changed (status, classification, assignedTo, content); empty on creation. */
   changes: Record<string, FieldChange>;
   comment: string | null;

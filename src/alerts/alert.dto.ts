@@ -289,6 +289,13 @@ export class AlertHistoryEntryDto {
   @ApiProperty({ format: 'date-time' }) changedAt: string;
   @ApiProperty({ description: 'The API key name of an analyst change, or `detection` for the engine' }) actor: string;
   @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: "The API key id of an analyst change; null for the engine's and with auth off",
+  })
+  actorKeyId: string | null;
+  @ApiProperty({
     enum: ALERT_CHANGE_TYPES,
     nullable: true,
     type: String,

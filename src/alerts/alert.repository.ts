@@ -35,6 +35,8 @@ export interface ChangeRecord {
   revision: number;
   changedAt: string;
   actor: string;
+  /** The API key of an analyst change; null for the engine's and when auth is off. */
+  actorKeyId: string | null;
   type: AlertChangeType;
   changes: Record<string, FieldChange>;
   comment: string | null;
@@ -110,7 +112,7 @@ const APPLY_TRIAGE = `
   RETURNING ${COLUMNS}`;
 
 const SELECT_HISTORY = `
-  SELECT seq, revision, changed_at, actor, change_type, changes, comment
+  SELECT seq, revision, changed_at, actor, actor_key_id, change_type, changes, comment
   FROM alert_changes
   WHERE alert_id = $1 AND seq > $2
   ORDER BY seq
@@ -120,8 +122,9 @@ const SELECT_HISTORY = `
 const CHANGE_LOCK = `SELECT pg_advisory_xact_lock(724910061)`;
 
 const RECORD_CHANGE = `
-  INSERT INTO alert_changes (seq, alert_id, device_id, revision, changed_at, actor, change_type, changes, comment)
-  VALUES (nextval('alert_change_seq'), $1, $2, $3, $4, $5, $6, $7, $8)
+  INSERT INTO alert_changes
+    (seq, alert_id, device_id, revision, changed_at, actor, actor_key_id, change_type, changes, comment)
+  VALUES (nextval('alert_change_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9)
   RETURNING seq`;
 
 /** $1 after, $2 limit: each alert changed after `after`, once, at its latest change, in change order. */
@@ -133,6 +136,8 @@ const SELECT_CHANGES = `
   JOIN alerts a ON a.id = c.alert_id
   ORDER BY c.seq
   LIMIT $2`;
+
+const SELECT_NEWEST_CHANGE = `SELECT coalesce(max(seq), 0) AS seq FROM alert_changes`;
 
 const SELECT_DEVICES = `SELECT DISTINCT device_id FROM alerts WHERE rule_id = $1 ORDER BY device_id`;
 
@@ -153,6 +158,14 @@ const SEARCH = `
 /** All SQL about alerts. */
 export class AlertRepository {
   constructor(private readonly db: Database) {}
+
+  /**
+   * Takes the change writers' lock. Every transaction that changes alerts takes it before locking any alert row
+   * (detection rewrites many rows, triage one), so writers queue instead of deadlocking.
+   */
+  async lockChanges(tx: Queryable): Promise<void> {
+    await tx.query(CHANGE_LOCK);
+  }
 
   async getStates(tx: Queryable, ruleId: string, deviceIds: string[]): Promise<AlertState[]> {
     const { rows } = await tx.query<Record<string, unknown>>(SELECT_STATES, [ruleId, deviceIds]);
@@ -229,6 +242,7 @@ export class AlertRepository {
       change.revision,
       change.changedAt,
       change.actor,
+      change.actorKeyId,
       change.type,
       JSON.stringify(change.changes),
       change.comment,
@@ -247,6 +261,7 @@ export class AlertRepository {
       revision: Number(r.revision),
       changedAt: isoOf(r.changed_at),
       actor: String(r.actor),
+      actorKeyId: (r.actor_key_id ?? null) as string | null,
       type: (r.change_type ?? null) as AlertChangeType | null,
       changes: (typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as Record<string, FieldChange>,
       comment: (r.comment ?? null) as string | null,
@@ -258,6 +273,13 @@ export class AlertRepository {
     const { rows } = await this.db.query<Record<string, unknown>>(SELECT_CHANGES, [after, limit]);
 
     return rows.map((r) => ({ sequence: Number(r.seq), row: toAlertRow(r) }));
+  }
+
+  /** The sequence number of the newest change (0 before any). */
+  async newestChange(): Promise<number> {
+    const { rows } = await this.db.query<{ seq: string | number }>(SELECT_NEWEST_CHANGE);
+
+    return Number(rows[0]!.seq);
   }
 
   async devicesWithAlerts(ruleId: string): Promise<string[]> {

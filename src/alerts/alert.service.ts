@@ -16,7 +16,13 @@ import {
   type AlertClassification,
   type TriageStatus,
 } from './alert.model.js';
-import { ALERT_CHANGE_LISTENER, AlertChangeType, type AlertChangeListener, type FieldChange } from './alert-change.js';
+import {
+  ALERT_CHANGE_LISTENER,
+  AlertChangeType,
+  DETECTION_ACTOR,
+  type AlertChangeListener,
+  type FieldChange,
+} from './alert-change.js';
 import { checkIfMatch } from './alert-etag.js';
 import { canonicalDeviceId } from '../vocabulary/graph.vocabulary.js';
 import { suppressionFor, type Suppression, type SuppressionRecord } from '../suppressions/suppression.types.js';
@@ -31,8 +37,11 @@ import {
   type StoredChange,
 } from './alert.repository.js';
 
-/** The actor recorded for the engine's own changes. */
-export const DETECTION_ACTOR = 'detection';
+/** Who makes an analyst's change: the API key's name and id (null when auth is off). */
+export interface Actor {
+  name: string;
+  keyId: string | null;
+}
 
 /** An analyst's change (PATCH): only the fields present change; null clears classification and assignee. */
 export interface TriagePatch {
@@ -88,6 +97,7 @@ export class AlertService {
     if (deviceIds.length === 0) return outcome;
 
     await this.db.transaction(async (tx) => {
+      await this.alerts.lockChanges(tx);
       const states = new Map((await this.alerts.getStates(tx, ruleId, deviceIds)).map((s) => [s.id, s]));
       const derived = await this.upsertChanged(tx, candidates, states, now, outcome, suppressions);
       await this.retractUnderived(tx, states, derived, now, outcome);
@@ -172,10 +182,11 @@ export class AlertService {
    * current revision (see alert-etag.ts). Recorded in the audit trail under `actor`; a request that changes
    * nothing and has no comment writes nothing. A retracted alert's status belongs to the engine (409).
    */
-  async triage(id: string, patch: TriagePatch, ifMatch: string | undefined, actor: string): Promise<Alert> {
+  async triage(id: string, patch: TriagePatch, ifMatch: string | undefined, actor: Actor): Promise<Alert> {
     if (!UUID_PATTERN.test(id)) throw new NotFoundError(`alert ${id} does not exist`);
 
     const row = await this.db.transaction(async (tx) => {
+      await this.alerts.lockChanges(tx);
       const current = await this.alerts.lockById(tx, id);
       if (!current) throw new NotFoundError(`alert ${id} does not exist`);
       checkIfMatch(ifMatch, id, current.revision);
@@ -186,7 +197,7 @@ export class AlertService {
     return toAlert(row);
   }
 
-  private async applyTriage(tx: Queryable, current: AlertRow, patch: TriagePatch, actor: string): Promise<AlertRow> {
+  private async applyTriage(tx: Queryable, current: AlertRow, patch: TriagePatch, actor: Actor): Promise<AlertRow> {
     const next = {
       triageStatus: patch.status ?? current.triageStatus,
       classification: patch.classification === undefined ? current.classification : patch.classification,
@@ -202,8 +213,9 @@ export class AlertService {
     const stored = await this.alerts.applyTriage(tx, current.id, update);
     if (!stored) throw new ConflictError(`alert ${current.id} changed while it was being updated; read it again`);
 
-    const type = changes.status ? AlertChangeType.Status : AlertChangeType.Updated;
-    await this.publish(tx, { record: { ...changeRecord(stored, type, changes, comment), actor }, row: stored });
+    const type = changes.status || changes.triageStatus ? AlertChangeType.Status : AlertChangeType.Updated;
+    const record = { ...changeRecord(stored, type, changes, comment), actor: actor.name, actorKeyId: actor.keyId };
+    await this.publish(tx, { record, row: stored });
     return stored;
   }
 
@@ -225,8 +237,23 @@ export class AlertService {
   ): Promise<{ items: { sequence: number; alert: Alert }[]; lastSequence: number }> {
     const changed = await this.alerts.changesAfter(after, limit);
     const items = changed.map(({ sequence, row }) => ({ sequence, alert: toAlert(row) }));
+    if (items.length === 0) await this.checkCursor(after);
 
     return { items, lastSequence: items.length > 0 ? items[items.length - 1]!.sequence : after };
+  }
+
+  /**
+   * A cursor past the newest change was not issued by this database (a restore, another instance): polling on
+   * from it would skip every change until the sequence caught up, so it is refused with the newest number.
+   */
+  private async checkCursor(after: number): Promise<void> {
+    const newest = await this.alerts.newestChange();
+    if (after <= newest) return;
+
+    throw new ConflictError(`after ${after} is past the newest change, ${newest}: restart from a known sequence`, {
+      field: 'after',
+      newestSequence: newest,
+    });
   }
 
   async list(query: AlertQuery): Promise<AlertPage> {
@@ -364,6 +391,7 @@ function changeRecord(
     revision: row.revision,
     changedAt: row.updatedAt,
     actor: DETECTION_ACTOR,
+    actorKeyId: null,
     type,
     changes,
     comment,

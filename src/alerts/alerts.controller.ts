@@ -59,6 +59,7 @@ export class AlertsController {
       'order, however late its events arrived. An alert changed several times since `after` comes once, as it is now.',
   })
   @ApiOkResponse({ type: AlertChangesDto })
+  @ApiConflictResponse({ description: '`after` is past the newest change (details give newestSequence)' })
   changes(@Query() query: AlertChangesQueryDto): Promise<AlertChangesDto> {
     return this.alerts.changes(query.after ?? 0, query.limit ?? DEFAULT_PAGE_SIZE);
   }
@@ -97,7 +98,7 @@ export class AlertsController {
     @CurrentPrincipal() principal: Principal,
     @Res({ passthrough: true }) res: Response,
   ): Promise<AlertDto> {
-    const alert = await this.alerts.triage(id, body, ifMatch, principal.name);
+    const alert = await this.alerts.triage(id, body, ifMatch, { name: principal.name, keyId: principal.keyId });
     res.setHeader('ETag', etagOf(alert.revision));
 
     return alert;

@@ -2,11 +2,13 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 
-import { ForbiddenError, RateLimitedError, UnauthenticatedError } from '../common/domain.errors.js';
+import { DomainError, ForbiddenError, RateLimitedError, UnauthenticatedError } from '../common/domain.errors.js';
+import { JsonLogger } from '../common/json.logger.js';
+import { requestIdOf } from '../common/request-id.middleware.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
 import { ApiKeyService } from './api-key.service.js';
 import type { ApiKey } from './api-key.types.js';
-import { ANONYMOUS_PRINCIPAL, setPrincipal } from './principal.js';
+import { ANONYMOUS_PRINCIPAL, setPrincipal, type Principal } from './principal.js';
 import { RateLimiter } from './rate-limiter.js';
 import { grants, PUBLIC_ROUTE, REQUIRED_SCOPE, Scope } from './scope.decorator.js';
 
@@ -17,6 +19,7 @@ import { grants, PUBLIC_ROUTE, REQUIRED_SCOPE, Scope } from './scope.decorator.j
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly limiter = new RateLimiter();
+  private readonly refusals = new RefusalLog();
 
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
@@ -25,8 +28,7 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    if (this.isPublic(context)) return true;
 
     const request = context.switchToHttp().getRequest<Request>();
     if (this.config.authMode === 'disabled') {
@@ -34,9 +36,27 @@ export class ApiKeyGuard implements CanActivate {
       return true;
     }
 
+    try {
+      setPrincipal(request, await this.admit(context, request));
+      return true;
+    } catch (error) {
+      this.refusals.record(request, error);
+      throw error;
+    }
+  }
+
+  /** Public unless the handler itself declares a scope: a scope on a method wins over a public controller. */
+  private isPublic(context: ExecutionContext): boolean {
+    if (this.reflector.get<Scope | undefined>(REQUIRED_SCOPE, context.getHandler()) !== undefined) return false;
+
+    return this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]) === true;
+  }
+
+  private async admit(context: ExecutionContext, request: Request): Promise<Principal> {
     const key = await this.authenticate(request);
     this.spend(key, context.switchToHttp().getResponse<Response>());
 
+    const targets = [context.getHandler(), context.getClass()];
     const required = this.reflector.getAllAndOverride<Scope>(REQUIRED_SCOPE, targets) ?? Scope.Admin;
     if (!grants(key.scopes, required)) {
       throw new ForbiddenError(`api key "${key.name}" lacks the ${required} scope this route requires`, {
@@ -45,8 +65,7 @@ export class ApiKeyGuard implements CanActivate {
       });
     }
 
-    setPrincipal(request, { keyId: key.id, name: key.name, scopes: key.scopes });
-    return true;
+    return { keyId: key.id, name: key.name, scopes: key.scopes };
   }
 
   private async authenticate(request: Request): Promise<ApiKey> {
@@ -86,4 +105,46 @@ function presentedKey(request: Request): string | null {
   const header = request.headers['x-api-key'];
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   return value ? value : null;
+}
+
+/** Most refusal lines logged per minute; the rest are counted and reported in one line when the minute ends. */
+const REFUSALS_LOGGED_PER_MINUTE = 60;
+
+/**
+ * Logs refused requests (401, 403, 429) with the request id, route and reason, never the key: a flood of them (a
+ * scanner, a misconfigured client) costs at most REFUSALS_LOGGED_PER_MINUTE lines a minute plus one summary.
+ */
+class RefusalLog {
+  private readonly logger = JsonLogger.for('auth');
+  private windowStart = 0;
+  private logged = 0;
+  private unlogged = 0;
+
+  record(request: Request, error: unknown): void {
+    if (!(error instanceof DomainError)) return;
+
+    this.roll(Date.now());
+    if (this.logged >= REFUSALS_LOGGED_PER_MINUTE) {
+      this.unlogged++;
+      return;
+    }
+    this.logged++;
+    this.logger.warning('request refused', {
+      requestId: requestIdOf(request),
+      method: request.method,
+      path: request.path,
+      code: error.code,
+      reason: error.message,
+      remoteAddress: request.socket.remoteAddress ?? null,
+    });
+  }
+
+  private roll(now: number): void {
+    if (now - this.windowStart < 60_000) return;
+
+    if (this.unlogged > 0) this.logger.warning('refused requests not logged', { count: this.unlogged, perMinute: 60 });
+    this.windowStart = now;
+    this.logged = 0;
+    this.unlogged = 0;
+  }
 }

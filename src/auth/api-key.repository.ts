@@ -17,6 +17,8 @@ const SELECT_USABLE_BY_HASH = `
 
 const SELECT_BY_HASH = `SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`;
 
+const SELECT_ACTIVE_BY_NAME = `SELECT ${COLUMNS} FROM api_keys WHERE lower(name) = lower($1) AND revoked_at IS NULL`;
+
 const SELECT_ALL = `SELECT ${COLUMNS} FROM api_keys ORDER BY created_at, id`;
 
 const SELECT_ONE = `SELECT ${COLUMNS} FROM api_keys WHERE id = $1`;
@@ -31,7 +33,9 @@ const COUNT_ADMINS = `
 
 const REVOKE = `UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`;
 
-const REVOKE_BY_NAME_EXCEPT = `UPDATE api_keys SET revoked_at = $3 WHERE name = $1 AND key_hash <> $2 AND revoked_at IS NULL`;
+const REVOKE_BY_NAME_EXCEPT = `
+  UPDATE api_keys SET revoked_at = $3
+  WHERE name = $1 AND key_hash <> $2 AND revoked_at IS NULL`;
 
 const UNREVOKE = `UPDATE api_keys SET revoked_at = NULL, expires_at = NULL, scopes = $2 WHERE key_hash = $1`;
 
@@ -66,6 +70,13 @@ export class ApiKeyRepository {
 
   async findByHash(hash: string): Promise<ApiKey | null> {
     const { rows } = await this.db.query<Row>(SELECT_BY_HASH, [hash]);
+
+    return rows.length ? fromRow(rows[0]!) : null;
+  }
+
+  /** The key not revoked that has this name, ignoring case (names are unique among them). */
+  async findActiveByName(name: string): Promise<ApiKey | null> {
+    const { rows } = await this.db.query<Row>(SELECT_ACTIVE_BY_NAME, [name]);
 
     return rows.length ? fromRow(rows[0]!) : null;
   }

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 
+import { UUID_PATTERN } from '../alerts/alert-id.js';
+import { DETECTION_ACTOR } from '../alerts/alert-change.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain.errors.js';
 import { JsonLogger } from '../common/json.logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
@@ -9,8 +11,13 @@ import { BOOTSTRAP_KEY_NAME, INITIAL_KEY_NAME, type ApiKey, type NewApiKey } fro
 import { Scope, SCOPES } from './scope.decorator.js';
 
 const KEY_PREFIX = 'adws_';
+/** Of a generated key: `adws_` and 7 of its 43 random characters. A chosen (bootstrap) key shows none of itself. */
 const SHOWN_PREFIX_LENGTH = 12;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BOOTSTRAP_SHOWN_PREFIX = '(bootstrap)';
+
+/** Names the service records as actors itself, so no key may take them. */
+const RESERVED_NAMES = [BOOTSTRAP_KEY_NAME, INITIAL_KEY_NAME, DETECTION_ACTOR];
+const RESERVED_PREFIX = 'anonymous';
 
 /** How long a looked-up key is trusted before it is read again (revocation elsewhere takes effect within this). */
 const CACHE_TTL_MS = 5_000;
@@ -48,15 +55,32 @@ export class ApiKeyService implements OnModuleInit {
   /** Creates a key; the key itself is in the result once and never again. */
   async create(input: NewApiKey, actor: string): Promise<{ apiKey: ApiKey; key: string }> {
     const now = new Date().toISOString();
-    if (input.expiresAt && input.expiresAt <= now) {
-      throw new InvalidInputError('expiresAt is in the past', { field: 'expiresAt' });
-    }
+    const expiresAt = futureInstant(input.expiresAt, now);
+    await this.checkName(input.name);
 
+    return this.issue({ ...input, expiresAt, scopes: uniqueScopes(input.scopes) }, actor, now);
+  }
+
+  /** Generates and stores a key under any name (the service's own included). */
+  private async issue(input: NewApiKey, actor: string, now: string): Promise<{ apiKey: ApiKey; key: string }> {
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-    const apiKey = await this.store(key, { ...input, scopes: uniqueScopes(input.scopes) }, actor, now);
+    const apiKey = await this.store(key, input, actor, now);
     this.logger.info('api key created', { keyId: apiKey.id, name: apiKey.name, scopes: apiKey.scopes, actor });
 
     return { apiKey, key };
+  }
+
+  /** Reserved names are refused (400); a name another key not revoked has is taken (409). */
+  private async checkName(name: string): Promise<void> {
+    const lower = name.toLowerCase();
+    if (RESERVED_NAMES.includes(lower) || lower.startsWith(RESERVED_PREFIX)) {
+      throw new InvalidInputError(`name "${name}" is reserved for the service's own records`, { field: 'name' });
+    }
+    if (await this.keys.findActiveByName(name)) {
+      throw new ConflictError(`an API key named "${name}" exists; revoke it first or choose another name`, {
+        field: 'name',
+      });
+    }
   }
 
   list(): Promise<ApiKey[]> {
@@ -119,7 +143,7 @@ export class ApiKeyService implements OnModuleInit {
     const apiKey: ApiKey = {
       id: randomUUID(),
       name: input.name,
-      prefix: key.slice(0, SHOWN_PREFIX_LENGTH),
+      prefix: key.startsWith(KEY_PREFIX) ? key.slice(0, SHOWN_PREFIX_LENGTH) : BOOTSTRAP_SHOWN_PREFIX,
       scopes: input.scopes,
       rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       createdAt: now,
@@ -137,11 +161,11 @@ export class ApiKeyService implements OnModuleInit {
   private async ensureBootstrapKey(key: string): Promise<void> {
     const hash = hashKey(key);
     const now = new Date().toISOString();
+    await this.keys.revokeOthersNamed(BOOTSTRAP_KEY_NAME, hash, now);
+
     const existing = await this.keys.findByHash(hash);
     if (existing) await this.keys.restore(hash, [Scope.Admin]);
     else await this.store(key, { name: BOOTSTRAP_KEY_NAME, scopes: [Scope.Admin] }, 'BOOTSTRAP_ADMIN_KEY', now);
-
-    await this.keys.revokeOthersNamed(BOOTSTRAP_KEY_NAME, hash, now);
     this.logger.info('bootstrap admin key ready', { name: BOOTSTRAP_KEY_NAME });
   }
 
@@ -152,8 +176,10 @@ export class ApiKeyService implements OnModuleInit {
   private async ensureSomeAdminKey(): Promise<void> {
     if ((await this.keys.countUsableAdmins(new Date().toISOString())) > 0) return;
 
-    const { key } = await this.create({ name: INITIAL_KEY_NAME, scopes: [Scope.Admin] }, 'first start');
-    this.logger.warning('no admin key existed, so one was created; it is shown only here: keep it, then revoke it', {
+    const now = new Date().toISOString();
+    const { key } = await this.issue({ name: INITIAL_KEY_NAME, scopes: [Scope.Admin] }, 'first start', now);
+    const advice = 'it is shown only here: use it to create your own keys (one of them admin), then revoke it';
+    this.logger.warning(`no admin key existed, so one was created; ${advice}`, {
       name: INITIAL_KEY_NAME,
       key,
     });
@@ -162,6 +188,17 @@ export class ApiKeyService implements OnModuleInit {
 
 export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** `expiresAt` as a normalised UTC instant, which must lie after `now`; null when absent. */
+function futureInstant(expiresAt: string | null | undefined, now: string): string | null {
+  if (expiresAt === undefined || expiresAt === null) return null;
+
+  const instant = new Date(expiresAt);
+  if (Number.isNaN(instant.getTime())) throw new InvalidInputError('expiresAt is not a time', { field: 'expiresAt' });
+  if (instant.toISOString() <= now) throw new InvalidInputError('expiresAt is in the past', { field: 'expiresAt' });
+
+  return instant.toISOString();
 }
 
 function uniqueScopes(scopes: readonly Scope[]): Scope[] {

@@ -35,10 +35,6 @@ export class RateLimiter {
     return { allowed: false, limit: perMinute, remaining: 0, retryAfterSeconds };
   }
 
-  forget(keyId: string): void {
-    this.buckets.delete(keyId);
-  }
-
   private refilled(keyId: string, perMinute: number): Bucket {
     const now = this.now();
     const bucket = this.buckets.get(keyId) ?? { tokens: perMinute, updatedAt: now };

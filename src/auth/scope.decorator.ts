@@ -24,9 +24,10 @@ export const BEARER_SCHEME = 'bearer';
 export const API_KEY_SCHEME = 'apiKey';
 
 /**
- * The scope a route (or every route of a controller) requires; a method's overrides its controller's. The OpenAPI
- * document marks every route with `x-required-scope` as needing one of the two security schemes (app.setup.ts). Routes with neither this nor `PublicRoute`
- * are refused to every key but admin ones, so a forgotten decorator fails closed.
+ * The scope a route (or every route of a controller) requires; a method's overrides its controller's, and a scope
+ * on a method wins over a public controller. The OpenAPI document marks every route with `x-required-scope` as
+ * needing one of the two security schemes (app.setup.ts). Routes with neither this nor `PublicRoute` are refused to
+ * every key but admin ones, so a forgotten decorator fails closed.
  */
 export function RequireScope(scope: Scope): MethodDecorator & ClassDecorator {
   return applyDecorators(

@@ -36,10 +36,18 @@ function documented(options: FieldOptions, schema: Record<string, unknown>): Pro
   return ApiProperty({ ...base, required: true });
 }
 
+/**
+ * Query strings carry integers as text: only plain decimal digits become numbers (`0x2`, `1e3`, ` 2` stay text
+ * and fail IsInt naming the field). JSON numbers pass as they are.
+ */
+function decimalInteger(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
+}
+
 export function IntField(options: FieldOptions & { min: number; max: number }): PropertyDecorator {
   return applyDecorators(
     documented(options, { type: 'integer', minimum: options.min, maximum: options.max }),
-    Type(() => Number),
+    Transform(({ value }) => decimalInteger(value)),
     IsInt(),
     Min(options.min),
     Max(options.max),
@@ -79,6 +87,8 @@ export function TextField(
     IsString(),
     MinLength(options.minLength ?? 0),
     MaxLength(options.maxLength),
+    // PostgreSQL text cannot hold NUL: refused here, naming the field, rather than failing the write.
+    Matches(/^[^\u0000]*$/, { message: '$property must not contain NUL (\\u0000) characters' }),
   ];
   if (options.pattern) decorators.push(Matches(options.pattern));
   if (options.nullable) decorators.push(IsOptional());

@@ -1,6 +1,8 @@
 /** Configuration from the environment, read once at start-up. */
 export interface AppConfig {
   port: number;
+  /** The address to listen on; null listens on every interface (as a container needs). */
+  host: string | null;
   /** Postgres server URL; absent means embedded PGlite in `dataDir`. */
   databaseUrl: string | null;
   dataDir: string;
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   return {
     port: intFromEnv(env, 'PORT', 3000),
+    host: env.HOST || null,
     databaseUrl: env.DATABASE_URL || null,
     dataDir: env.DATA_DIR || './data',
     databaseSchema: env.DATABASE_SCHEMA || null,

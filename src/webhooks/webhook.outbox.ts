@@ -34,7 +34,7 @@ export class WebhookOutbox implements AlertChangeListener {
 /**
  * The delivery body without its first two fields: `{"event":...,"alert":{...}}`. The repository puts
  * `deliveryId` and `webhookId` in front for each webhook, giving
- * `{deliveryId, webhookId, event, sequence, occurredAt, actor, changes, comment, alert}`.
+ * `{deliveryId, webhookId, event, sequence, occurredAt, actor, actorKeyId, changes, comment, alert}`.
  */
 export function deliveryBodyTail(change: AlertChangeEvent): string {
   return JSON.stringify({
@@ -42,6 +42,7 @@ export function deliveryBodyTail(change: AlertChangeEvent): string {
     sequence: change.sequence,
     occurredAt: change.changedAt,
     actor: change.actor,
+    actorKeyId: change.actorKeyId,
     changes: change.changes,
     comment: change.comment,
     alert: change.alert,

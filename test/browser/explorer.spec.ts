@@ -257,7 +257,163 @@ describe.skipIf(unavailable !== null)('explorer in headless Chromium', () => {
     expect(await page.locator('#alert-list button').count()).toBe(0);
     await page.close();
   });
+
+  it('Forget clears the alert list, the graph and the details, and says no key is set', async () => {
+    const { page, problems } = await openPage();
+    await useKey(page, t.adminKey);
+    await page.locator('#alert-list button', { hasText: 'notepad.exe (4242)' }).click();
+    await page.waitForFunction(() => (globalThis as any).explorer.cy.nodes().length === 3);
+    await page.locator('#details h3', { hasText: 'Alert: notepad.exe' }).waitFor();
+
+    await page.click('#forget-key');
+
+    expect(await page.locator('#alert-list button').count()).toBe(0);
+    expect(await page.locator('#alert-empty').isHidden()).toBe(true);
+    expect(await page.locator('#more-alerts').isHidden()).toBe(true);
+    expect(await page.evaluate(() => (globalThis as any).explorer.cy.elements().length)).toBe(0);
+    expect(await page.locator('#details').innerText()).not.toContain('notepad.exe');
+    expect(await page.locator('#key-state').innerText()).toMatch(/no key set/);
+    expect(await page.evaluate((k) => (globalThis as any).sessionStorage.getItem(k), KEY_STORAGE)).toBeNull();
+    expect(await page.evaluate(() => (globalThis as any).location.hash)).toBe('');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('an empty "Use key" forgets the stored key and sends none', async () => {
+    const { page, apiKeys } = await openPage();
+    await useKey(page, t.adminKey);
+    await page.locator('#alert-list button').first().waitFor();
+    const before = apiKeys.length;
+    const anonymous = await t.anonymous().get('/api/v1/alerts');
+
+    await useKey(page, '');
+    await page.waitForFunction(() => (globalThis as any).explorer.state.pendingLists === 0);
+
+    expect(apiKeys.slice(before)).toEqual([undefined]);
+    expect(await page.evaluate((k) => (globalThis as any).sessionStorage.getItem(k), KEY_STORAGE)).toBeNull();
+    expect(await page.locator('#key-state').innerText()).toMatch(/no key set/);
+    if (anonymous.status === 401) {
+      expect(await page.locator('#message').innerText()).toContain('401 Unauthorized');
+      expect(await page.locator('#alert-list button').count()).toBe(0);
+    } else {
+      expect(anonymous.status).toBe(200);
+      expect(await page.locator('#alert-list button').count()).toBe(anonymous.body.items.length);
+    }
+    await page.close();
+  });
+
+  it('ignores a malformed #alert= fragment, and still follows a well-formed one', async () => {
+    const { page, problems } = await openPage();
+    await useKey(page, t.adminKey);
+    const calc = page.locator('#alert-list button', { hasText: 'calc.exe (900)' });
+    const calcId = await calc.getAttribute('data-alert-id');
+
+    await reloadWithHash(page, `#alert=${encodeURIComponent(calcId!)}`);
+    await page.locator('#details h3', { hasText: 'Alert: calc.exe (900)' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as any).explorer.cy.nodes().length)).toBe(3);
+
+    await reloadWithHash(page, '#alert=%E0%A4%A');
+    expect(await page.locator('#alert-list button').count()).toBe(2);
+    expect(await page.evaluate(() => (globalThis as any).explorer.cy.elements().length)).toBe(0);
+    expect(await page.locator('#message').isHidden()).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('draws only the latest clicked alert when an earlier graph reply arrives last', async () => {
+    const { page, problems } = await openPage();
+    await useKey(page, t.adminKey);
+    const notepad = page.locator('#alert-list button', { hasText: 'notepad.exe (4242)' });
+    const calc = page.locator('#alert-list button', { hasText: 'calc.exe (900)' });
+    const notepadId = await notepad.getAttribute('data-alert-id');
+    const calcId = await calc.getAttribute('data-alert-id');
+    const held = await holdRequests(page, (url) => url.pathname === `/api/v1/alerts/${notepadId}/graph`);
+
+    await notepad.click();
+    await held.reached;
+    await calc.click();
+    await page.locator('#details h3', { hasText: 'Alert: calc.exe (900)' }).waitFor();
+    await held.release();
+
+    expect(await drawnLabels(page)).toContain('calc.exe (900)');
+    expect(await drawnLabels(page)).not.toContain('notepad.exe (4242)');
+    expect(await page.locator('#details h3').first().innerText()).toContain('calc.exe (900)');
+    expect(await page.locator('#alert-list button[aria-pressed=true]').innerText()).toContain('calc.exe (900)');
+    expect(await page.evaluate(() => (globalThis as any).location.hash)).toBe(`#alert=${encodeURIComponent(calcId!)}`);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows only the latest alert list when an earlier list reply arrives last', async () => {
+    const { page, problems } = await openPage();
+    await useKey(page, t.adminKey);
+    await page.locator('#alert-list button').nth(1).waitFor();
+    const held = await holdRequests(
+      page,
+      (url) => url.pathname === '/api/v1/alerts' && url.searchParams.get('deviceId') === 'explorer-2',
+    );
+
+    await page.fill('#filter-device', 'explorer-2');
+    await page.click('#filters button[type=submit]');
+    await held.reached;
+    await page.fill('#filter-device', 'explorer-1');
+    await page.click('#filters button[type=submit]');
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#alert-list button').length === 1);
+    await held.release();
+
+    expect(await page.locator('#alert-list button').allInnerTexts()).toEqual([
+      expect.stringContaining('notepad.exe (4242)'),
+    ]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  /** Reloads the tab (keeping its sessionStorage key) with this fragment and waits until the page has started. */
+  async function reloadWithHash(page: Page, hash: string): Promise<void> {
+    await page.evaluate((h) => (globalThis as any).history.replaceState(null, '', h), hash);
+    await page.reload();
+    await page.waitForFunction(() => (globalThis as any).document.body.dataset.started === 'yes');
+  }
 });
+
+/**
+ * Holds the page's requests that match until `release`, which lets them through and resolves once the page has
+ * handled every reply it was waiting for (no list or selection pending), so a late reply's effect can be checked.
+ */
+async function holdRequests(
+  page: Page,
+  matches: (url: URL) => boolean,
+): Promise<{ reached: Promise<void>; release: () => Promise<void> }> {
+  let reachedResolve!: () => void;
+  let releaseResolve!: () => void;
+  const reached = new Promise<void>((resolve) => (reachedResolve = resolve));
+  const released = new Promise<void>((resolve) => (releaseResolve = resolve));
+  const finished: Promise<unknown>[] = [];
+
+  await page.route(
+    (url) => matches(url),
+    async (route) => {
+      finished.push(page.waitForEvent('requestfinished', (r) => r === route.request()));
+      reachedResolve();
+      await released;
+      await route.continue();
+    },
+  );
+  const release = async () => {
+    releaseResolve();
+    await Promise.all(finished);
+    await page.waitForFunction(() => {
+      const { state } = (globalThis as any).explorer;
+      return state.pendingLists === 0 && state.pendingSelections === 0;
+    });
+  };
+
+  return { reached, release };
+}
+
+async function drawnLabels(page: Page): Promise<string[]> {
+  return page.evaluate(() => (globalThis as any).explorer.cy.nodes().map((n: any) => n.data('label')));
+}
 
 /** Whether the drawn graph, as a screenshot, shows each node colour over a real area (not a blank canvas). */
 async function colourCounts(page: Page): Promise<Record<keyof typeof COLOURS, boolean>> {

@@ -95,4 +95,14 @@ describe('the alert change feed, polled as a SOAR platform would', () => {
     expect((await t.http().get(FEED).query({ after: -1 })).status).toBe(400);
     expect((await t.http().get(FEED).query({ after: 'x' })).status).toBe(400);
   });
+
+  it('refuses a cursor past the newest change (409 with the newest number) instead of waiting silently', async () => {
+    const reply = await t
+      .http()
+      .get(FEED)
+      .query({ after: last + 1000 });
+
+    expect(reply.status).toBe(409);
+    expect(reply.body.details).toEqual({ field: 'after', newestSequence: last });
+  });
 });

@@ -235,4 +235,33 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
     expect(rest.items.map((e: any) => e.comment)).toEqual(['b', 'c']);
     expect(missing.status).toBe(404);
   });
+
+  it('records who by key id too, and sends a triage status change on a suppressed alert as a status change', async () => {
+    const id = await attack('tr-13', 'excel.exe');
+    const suppression = await t
+      .http()
+      .post('/api/v1/suppressions')
+      .send({ entityType: 'targetFileName', value: 'excel.exe', durationMinutes: 60, reason: 'triage test' });
+    await patch(id, { status: 'in_progress' }, '*').expect(200);
+    await t.http().delete(`/api/v1/suppressions/${suppression.body.id}`).expect(200);
+
+    const keys = (await t.http().get('/api/v1/api-keys')).body as Array<{ id: string; name: string }>;
+    const entry = (await history(id)).find((e) => e.actor === 'xsoar-playbook');
+    expect(entry).toMatchObject({
+      type: 'status',
+      actorKeyId: keys.find((k) => k.name === 'xsoar-playbook')!.id,
+      changes: { triageStatus: { from: 'new', to: 'in_progress' } },
+    });
+    expect(entry.changes.status).toBeUndefined();
+    expect((await history(id))[0]).toMatchObject({ actor: 'detection', actorKeyId: null });
+  });
+
+  it('refuses NUL characters in text fields, naming the field', async () => {
+    const id = await attack('tr-14');
+
+    const reply = await patch(id, { comment: 'a\u0000b' }, '*');
+
+    expect(reply.status).toBe(400);
+    expect(reply.body.message).toMatch(/comment must not contain NUL/);
+  });
 });

@@ -91,18 +91,16 @@ describe('API keys: every route needs a key with its scope', () => {
         ([method, operation]) => `${method} ${path} ${operation['x-required-scope'] ?? 'public'}`,
       ),
     );
-    const expected = [...ROUTES.map(([m, p, s]) => `${m} ${p} ${s}`), 'get /api/v1/health public'];
+    const expected = [...ROUTES.map(([m, p, s]) => `${m} ${p} ${s}`), 'get /api/v1/health public', 'get / public'];
 
-    expect(documented.filter((line) => !line.endsWith(' public') || line.includes('/health')).sort()).toEqual(
-      expected.sort(),
-    );
+    expect(documented.sort()).toEqual(expected.sort());
   });
 
   it('documents both schemes and puts every scoped route under them', () => {
     const document = buildOpenApiDocument(t.app);
 
     expect(document.components?.securitySchemes).toMatchObject({
-      bearer: { type: 'http', scheme: 'bearer' },
+      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'API key' },
       apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
     });
     for (const [method, path] of ROUTES) {
@@ -234,6 +232,55 @@ describe('API key management', () => {
     expect((await t.anonymous().get('/api/v1/alerts').set('X-API-Key', key.key)).status).toBe(401);
   });
 
+  it('answers 404 for unknown key ids', async () => {
+    const unknown = await t.http().get(`/api/v1/api-keys/${SOME_UUID}`);
+    const malformed = await t.http().delete('/api/v1/api-keys/not-a-uuid');
+
+    expect([unknown.status, malformed.status]).toEqual([404, 404]);
+  });
+
+  it('reserves the names the service records itself and keeps names unique among keys not revoked', async () => {
+    const create = (name: string) =>
+      t
+        .http()
+        .post('/api/v1/api-keys')
+        .send({ name, scopes: ['read'] });
+    const reserved = await Promise.all(['detection', 'Bootstrap-Admin', 'initial-admin', 'anonymous x'].map(create));
+    const first = await create('splunk-soar');
+    const second = await create('SPLUNK-SOAR');
+    await t.http().delete(`/api/v1/api-keys/${first.body.id}`).expect(200);
+    const again = await create('splunk-soar');
+
+    expect(reserved.map((r) => r.status)).toEqual([400, 400, 400, 400]);
+    expect(reserved[0]!.body.details).toMatchObject({ field: 'name' });
+    expect([first.status, second.status, again.status]).toEqual([201, 409, 201]);
+  });
+
+  it('reads expiresAt as an instant: an offset in the past is refused, a future one stored in UTC', async () => {
+    const pastWithOffset = new Date(Date.now() - 30 * 60_000).toISOString().replace('Z', '+00:00');
+    const past = await t
+      .http()
+      .post('/api/v1/api-keys')
+      .send({ name: 'late', scopes: ['read'], expiresAt: pastWithOffset });
+    const future = await t
+      .http()
+      .post('/api/v1/api-keys')
+      .send({ name: 'later', scopes: ['read'], expiresAt: '2099-01-01T12:00:00+05:00' });
+
+    expect(past.status).toBe(400);
+    expect(future.body.expiresAt).toBe('2099-01-01T07:00:00.000Z');
+    expect((await t.http().get(`/api/v1/api-keys/${future.body.id}`)).body.expiresAt).toBe('2099-01-01T07:00:00.000Z');
+  });
+
+  it('shows none of a chosen bootstrap key in listings', async () => {
+    const bootstrap = (await t.http().get('/api/v1/api-keys')).body.find(
+      (k: { name: string }) => k.name === 'bootstrap-admin',
+    );
+
+    expect(bootstrap.prefix).toBe('(bootstrap)');
+    expect(TEST_ADMIN_KEY.startsWith(bootstrap.prefix)).toBe(false);
+  });
+
   it('will not revoke the last usable admin key', async () => {
     const keys = (await t.http().get('/api/v1/api-keys')).body as Array<{ id: string; name: string }>;
     const bootstrap = keys.find((k) => k.name === 'bootstrap-admin')!;
@@ -251,13 +298,6 @@ describe('API key management', () => {
     expect(allowed.status).toBe(200);
     expect(withOld.status).toBe(401);
     expect(withNew.status).toBe(200);
-  });
-
-  it('answers 404 for unknown key ids', async () => {
-    const reply = await t.anonymous().get(`/api/v1/api-keys/${SOME_UUID}`).set('X-API-Key', TEST_ADMIN_KEY);
-
-    // The bootstrap key was revoked by the previous test, so this also shows revocation holds for admin keys.
-    expect(reply.status).toBe(401);
   });
 });
 
@@ -385,6 +425,32 @@ describe('start-up keys and switching auth off', () => {
       expect((await open.anonymous().get('/api/v1/api-keys')).status).toBe(200);
     } finally {
       await open.close();
+    }
+  });
+
+  it('logs refused requests with their reason and route, never the key', async () => {
+    const app = await createTestApp({ logLevel: 'warn' });
+    try {
+      captureLogs();
+      await app.anonymous().get('/api/v1/alerts').set('X-API-Key', 'adws_guessed-key-that-must-not-be-logged');
+      const { body: reader } = await app
+        .http()
+        .post('/api/v1/api-keys')
+        .send({ name: 'reader', scopes: ['read'] });
+      await app.anonymous().post('/api/v1/rules/x/rerun').set('X-API-Key', reader.key);
+      vi.restoreAllMocks();
+
+      const refused = written.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request refused');
+      expect(refused.map((l) => [l.code, l.method, l.path])).toEqual([
+        ['unauthenticated', 'GET', '/api/v1/alerts'],
+        ['forbidden', 'POST', '/api/v1/rules/x/rerun'],
+      ]);
+      expect(refused[0]).toMatchObject({ requestId: expect.any(String), remoteAddress: expect.any(String) });
+      expect(written.join('')).not.toContain('guessed-key');
+      expect(written.join('')).not.toContain(reader.key);
+    } finally {
+      vi.restoreAllMocks();
+      await app.close();
     }
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { BODY_LIMITS, DEFAULT_BODY_LIMIT_BYTES, limitFor } from '../../src/common/body-limits.js';
+import { injectionRow } from '../support/mde-rows.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const RULE = '/api/v1/rules/adws-connection-from-process-injection-target';
@@ -66,5 +67,33 @@ describe('request size limits per route', () => {
 
     expect(rerun.status).toBe(413);
     expect(rerun.body.details).toMatchObject({ limitBytes: DEFAULT_BODY_LIMIT_BYTES });
+  });
+
+  it('matches paths as the router does: without case and with a trailing slash', async () => {
+    const keys = await send('post', '/api/v1/api-keys/', bodyOf(5 * 1024));
+    const upper = await t
+      .http()
+      .post('/API/V1/EVENTS/DeviceEvents')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify([injectionRow({ DeviceId: 'limits-upper' })]));
+
+    expect(keys.status).toBe(413);
+    expect(upper.status).toBe(200);
+    expect(upper.body).toMatchObject({ received: 1, inserted: 1 });
+  });
+
+  it('refuses a body that is not JSON (415) instead of reading it as none', async () => {
+    const plain = await t
+      .http()
+      .patch(`/api/v1/alerts/${SOME_UUID}`)
+      .set('If-Match', '*')
+      .set('content-type', 'text/plain')
+      .send('{"status":"resolved"}');
+    const form = await t.http().post('/api/v1/api-keys').type('form').send({ name: 'x', scopes: 'read' });
+
+    expect(plain.status).toBe(415);
+    expect(plain.body).toMatchObject({ error: 'unsupported_media_type' });
+    expect(plain.body.message).toMatch(/reads JSON, not text\/plain/);
+    expect(form.status).toBe(415);
   });
 });

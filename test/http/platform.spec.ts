@@ -53,4 +53,19 @@ describe('platform: health, OpenAPI, errors', () => {
     expect(broken.status).toBe(400);
     expect(broken.body.message).toMatch(/not valid JSON/);
   });
+
+  it('reads integers in query strings as plain decimal digits only, naming the field otherwise', async () => {
+    const replies = await Promise.all(
+      ['0x2', '1e2', ' 2', '2.0'].map((limit) => t.http().get('/api/v1/alerts').query({ limit })),
+    );
+    const plain = await t.http().get('/api/v1/alerts').query({ limit: '2' });
+
+    expect(replies.map((r) => r.status)).toEqual([400, 400, 400, 400]);
+    expect(replies[0]!.body.message).toMatch(/limit must be an integer/);
+    expect(plain.status).toBe(200);
+  });
+
+  it('does not say what serves it', async () => {
+    expect((await t.http().get('/api/v1/health')).headers['x-powered-by']).toBeUndefined();
+  });
 });

@@ -328,6 +328,7 @@ describe('webhooks: registration, signed deliveries, retries', () => {
         'sequence',
         'occurredAt',
         'actor',
+        'actorKeyId',
         'changes',
         'comment',
         'alert',
@@ -338,6 +339,7 @@ describe('webhooks: registration, signed deliveries, retries', () => {
         event: 'created',
         sequence: delivery.sequence,
         actor: 'detection',
+        actorKeyId: null,
         changes: {},
         comment: null,
       });

@@ -79,6 +79,15 @@ const state = {
   selected: null,
   /** Raw evidence records of the selected alert, by table, device and event key. */
   evidence: new Map(),
+  /**
+   * Replies can come back in any order: each list load and alert selection takes the next number, and only the
+   * latest one's reply may change the page. Forgetting the key also moves them on, so nothing in flight lands.
+   */
+  listSeq: 0,
+  selectionSeq: 0,
+  /** Requests still awaited, stale ones included (the browser test waits for 0 before checking a late reply). */
+  pendingLists: 0,
+  pendingSelections: 0,
 };
 
 const cy = cytoscape({
@@ -169,21 +178,45 @@ function formatSpan(first, last) {
 // ---- API key ----
 
 function showKeyState() {
-  $('key-state').textContent = storedKey() ? 'key set for this tab' : 'enter an API key to list alerts';
+  $('key-state').textContent = storedKey() ? 'key set for this tab' : 'no key set: enter an API key to list alerts';
 }
 
+/** An empty field means "no key": requests go without one (the API answers where auth is off, else 401). */
 function onKeySubmit(event) {
   event.preventDefault();
   const key = $('api-key').value.trim();
   if (key) sessionStorage.setItem(KEY_STORAGE, key);
+  else sessionStorage.removeItem(KEY_STORAGE);
   $('api-key').value = '';
+
+  clearView();
   showKeyState();
   loadAlerts();
 }
 
 function onKeyForget() {
   sessionStorage.removeItem(KEY_STORAGE);
+  clearView();
   showKeyState();
+}
+
+/** Nothing read with the previous key stays on screen, and no reply still in flight may bring it back. */
+function clearView() {
+  state.listSeq++;
+  state.selectionSeq++;
+  state.alerts = [];
+  state.nextCursor = null;
+  state.selected = null;
+  state.evidence = new Map();
+
+  $('alert-list').replaceChildren();
+  $('alert-empty').hidden = true;
+  $('more-alerts').hidden = true;
+  cy.elements().remove();
+  delete document.body.dataset.graph;
+  $('details').replaceChildren(el('p', 'Select an alert, then click a node or an edge.', 'muted'));
+  showMessage('');
+  history.replaceState(null, '', location.pathname + location.search);
 }
 
 // ---- Alert list ----
@@ -203,19 +236,32 @@ function readFilters() {
   return filters;
 }
 
+/**
+ * A first page (cursor null) for the current filters, or the next page of the list shown. A first page hides
+ * "More alerts" until it arrives, so no next page of the previous filters can be asked for meanwhile.
+ */
 async function loadAlerts(cursor = null) {
-  if (!cursor) state.filters = readFilters();
+  const ticket = ++state.listSeq;
+  if (!cursor) {
+    state.filters = readFilters();
+    state.nextCursor = null;
+    $('more-alerts').hidden = true;
+  }
   const query = new URLSearchParams({ ...state.filters, limit: String(PAGE_SIZE) });
   if (cursor) query.set('cursor', cursor);
 
+  state.pendingLists++;
   try {
     const page = await api(`/api/v1/alerts?${query}`);
+    if (ticket !== state.listSeq) return;
     state.alerts = cursor ? [...state.alerts, ...page.items] : page.items;
     state.nextCursor = page.nextCursor;
     showMessage('');
     renderAlerts();
   } catch (error) {
-    showFailure(error);
+    if (ticket === state.listSeq) showFailure(error);
+  } finally {
+    state.pendingLists--;
   }
 }
 
@@ -249,13 +295,17 @@ function alertItem(alert) {
 
 // ---- Graph ----
 
+/** Fetches and draws one alert; a later selection (or a forgotten key) makes this one's replies stale. */
 async function selectAlert(id) {
+  const ticket = ++state.selectionSeq;
+  state.pendingSelections++;
   try {
     const [alert, graph, evidence] = await Promise.all([
       api(`/api/v1/alerts/${encodeURIComponent(id)}`),
       api(`/api/v1/alerts/${encodeURIComponent(id)}/graph?format=cytoscape`),
       api(`/api/v1/alerts/${encodeURIComponent(id)}/evidence`),
     ]);
+    if (ticket !== state.selectionSeq) return;
     state.selected = alert;
     state.evidence = new Map(evidence.items.map((item) => [refKey(item), item]));
     history.replaceState(null, '', `#alert=${encodeURIComponent(id)}`);
@@ -264,7 +314,9 @@ async function selectAlert(id) {
     draw(graph.elements);
     showAlert(alert);
   } catch (error) {
-    showFailure(error);
+    if (ticket === state.selectionSeq) showFailure(error);
+  } finally {
+    state.pendingSelections--;
   }
 }
 
@@ -426,13 +478,29 @@ async function loadConfig() {
   for (const status of config.alertStatuses) select.append(new Option(status, status));
 }
 
+/** The alert id a link names in #alert=<id>; a fragment that is not valid percent-encoding names none. */
 function selectedFromHash() {
   const match = /^#alert=(.+)$/.exec(location.hash);
+  if (!match) return null;
 
-  return match ? decodeURIComponent(match[1]) : null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
 }
 
+/** Wires the page up, then lists alerts and opens a linked one when a key is stored. */
 async function start() {
+  try {
+    await begin();
+  } finally {
+    // The browser test waits for this before checking what a reload did with the fragment.
+    document.body.dataset.started = 'yes';
+  }
+}
+
+async function begin() {
   $('key-form').addEventListener('submit', onKeySubmit);
   $('forget-key').addEventListener('click', onKeyForget);
   $('filters').addEventListener('submit', (event) => {

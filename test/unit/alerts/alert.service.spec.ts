@@ -64,6 +64,8 @@ class MemoryAlertRepository {
     return stored;
   }
 
+  async lockChanges(_tx: Queryable): Promise<void> {}
+
   async recordChange(_tx: Queryable, change: ChangeRecord): Promise<number> {
     this.changes.push(change);
 
