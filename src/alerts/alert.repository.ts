@@ -118,8 +118,11 @@ const SELECT_HISTORY = `
   ORDER BY seq
   LIMIT $3`;
 
-/** Any constant: the key of the advisory lock every writer of alert changes takes (see 0006_alert_changes.sql). */
-const CHANGE_LOCK = `SELECT pg_advisory_xact_lock(724910061)`;
+/**
+ * The advisory lock every writer of alert changes takes (see 0006_alert_changes.sql): a constant, paired with the
+ * schema so services on different schemas of one database do not queue behind each other.
+ */
+const CHANGE_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema()), 724910061)`;
 
 const RECORD_CHANGE = `
   INSERT INTO alert_changes
@@ -263,7 +266,7 @@ export class AlertRepository {
       actor: String(r.actor),
       actorKeyId: (r.actor_key_id ?? null) as string | null,
       type: (r.change_type ?? null) as AlertChangeType | null,
-      changes: (typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as Record<string, FieldChange>,
+      changes: fromThenTo((typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes) as ChangedFields),
       comment: (r.comment ?? null) as string | null,
     }));
   }
@@ -314,6 +317,13 @@ export class AlertRepository {
 
     return rows.map(toAlertRow);
   }
+}
+
+type ChangedFields = Record<string, FieldChange>;
+
+/** jsonb stores keys by length, so `to` comes back before `from`: put them back in reading order. */
+function fromThenTo(changes: ChangedFields): ChangedFields {
+  return Object.fromEntries(Object.entries(changes).map(([field, c]) => [field, { from: c.from, to: c.to }]));
 }
 
 function toAlertRow(r: Record<string, unknown>): AlertRow {

@@ -109,6 +109,7 @@ function presentedKey(request: Request): string | null {
 
 /** Most refusal lines logged per minute; the rest are counted and reported in one line when the minute ends. */
 const REFUSALS_LOGGED_PER_MINUTE = 60;
+const MINUTE_MS = 60_000;
 
 /**
  * Logs refused requests (401, 403, 429) with the request id, route and reason, never the key: a flood of them (a
@@ -119,15 +120,14 @@ class RefusalLog {
   private windowStart = 0;
   private logged = 0;
   private unlogged = 0;
+  private flush: NodeJS.Timeout | null = null;
 
   record(request: Request, error: unknown): void {
     if (!(error instanceof DomainError)) return;
 
     this.roll(Date.now());
-    if (this.logged >= REFUSALS_LOGGED_PER_MINUTE) {
-      this.unlogged++;
-      return;
-    }
+    if (this.logged >= REFUSALS_LOGGED_PER_MINUTE) return this.countUnlogged();
+
     this.logged++;
     this.logger.warning('request refused', {
       requestId: requestIdOf(request),
@@ -139,10 +139,27 @@ class RefusalLog {
     });
   }
 
-  private roll(now: number): void {
-    if (now - this.windowStart < 60_000) return;
+  /** Counts a refusal past the budget; the count is logged when the minute ends, even if no refusal follows. */
+  private countUnlogged(): void {
+    this.unlogged++;
+    if (this.flush) return;
 
-    if (this.unlogged > 0) this.logger.warning('refused requests not logged', { count: this.unlogged, perMinute: 60 });
+    const msLeft = Math.max(0, this.windowStart + MINUTE_MS - Date.now());
+    this.flush = setTimeout(() => this.roll(Date.now()), msLeft);
+    this.flush.unref();
+  }
+
+  private roll(now: number): void {
+    if (now - this.windowStart < MINUTE_MS) return;
+
+    if (this.unlogged > 0) {
+      this.logger.warning('refused requests not logged', {
+        count: this.unlogged,
+        perMinute: REFUSALS_LOGGED_PER_MINUTE,
+      });
+    }
+    if (this.flush) clearTimeout(this.flush);
+    this.flush = null;
     this.windowStart = now;
     this.logged = 0;
     this.unlogged = 0;

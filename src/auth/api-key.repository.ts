@@ -43,11 +43,27 @@ const TOUCH = `UPDATE api_keys SET last_used_at = $2 WHERE id = $1`;
 
 type Row = Record<string, unknown>;
 
+const UNIQUE_VIOLATION = '23505';
+const ACTIVE_NAME_INDEX = 'api_keys_active_name_idx';
+
 /** The SQL of API keys. */
 export class ApiKeyRepository {
   constructor(private readonly db: Database) {}
 
-  async insert(key: ApiKey, hash: string): Promise<void> {
+  /** Stores a key; false when another key not revoked took its name first (the unique index decides races). */
+  async insert(key: ApiKey, hash: string): Promise<boolean> {
+    try {
+      await this.insertRow(key, hash);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === UNIQUE_VIOLATION && String(error).includes(ACTIVE_NAME_INDEX)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  private async insertRow(key: ApiKey, hash: string): Promise<void> {
     await this.db.query(INSERT, [
       key.id,
       key.name,

@@ -6,6 +6,7 @@ import { DETECTION_ACTOR } from '../alerts/alert-change.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../common/domain.errors.js';
 import { JsonLogger } from '../common/json.logger.js';
 import { APP_CONFIG, type AppConfig } from '../config/app.config.js';
+import { canonicalTimestamp } from '../ingest/mappers/normalize.js';
 import { ApiKeyRepository } from './api-key.repository.js';
 import { BOOTSTRAP_KEY_NAME, INITIAL_KEY_NAME, type ApiKey, type NewApiKey } from './api-key.types.js';
 import { Scope, SCOPES } from './scope.decorator.js';
@@ -72,15 +73,14 @@ export class ApiKeyService implements OnModuleInit {
 
   /** Reserved names are refused (400); a name another key not revoked has is taken (409). */
   private async checkName(name: string): Promise<void> {
-    const lower = name.toLowerCase();
+    const lower = name.normalize('NFKC').toLowerCase();
     if (RESERVED_NAMES.includes(lower) || lower.startsWith(RESERVED_PREFIX)) {
       throw new InvalidInputError(`name "${name}" is reserved for the service's own records`, { field: 'name' });
     }
-    if (await this.keys.findActiveByName(name)) {
-      throw new ConflictError(`an API key named "${name}" exists; revoke it first or choose another name`, {
-        field: 'name',
-      });
+    if (/[\p{Cc}\p{Cf}]/u.test(name)) {
+      throw new InvalidInputError('name must not contain control or invisible characters', { field: 'name' });
     }
+    if (await this.keys.findActiveByName(name)) throw nameTaken(name);
   }
 
   list(): Promise<ApiKey[]> {
@@ -152,7 +152,7 @@ export class ApiKeyService implements OnModuleInit {
       revokedAt: null,
       lastUsedAt: null,
     };
-    await this.keys.insert(apiKey, hashKey(key));
+    if (!(await this.keys.insert(apiKey, hashKey(key)))) throw nameTaken(input.name);
 
     return apiKey;
   }
@@ -190,15 +190,23 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** `expiresAt` as a normalised UTC instant, which must lie after `now`; null when absent. */
+function nameTaken(name: string): ConflictError {
+  return new ConflictError(`an API key named "${name}" exists; revoke it first or choose another name`, {
+    field: 'name',
+  });
+}
+
+/**
+ * `expiresAt` as a UTC instant (read as the alert filters read times: without an offset it is UTC, whatever the
+ * server's zone), which must lie after `now`; null when absent.
+ */
 function futureInstant(expiresAt: string | null | undefined, now: string): string | null {
   if (expiresAt === undefined || expiresAt === null) return null;
 
-  const instant = new Date(expiresAt);
-  if (Number.isNaN(instant.getTime())) throw new InvalidInputError('expiresAt is not a time', { field: 'expiresAt' });
-  if (instant.toISOString() <= now) throw new InvalidInputError('expiresAt is in the past', { field: 'expiresAt' });
+  const instant = new Date(canonicalTimestamp(expiresAt, 'expiresAt')).toISOString();
+  if (instant <= now) throw new InvalidInputError('expiresAt is in the past', { field: 'expiresAt' });
 
-  return instant.toISOString();
+  return instant;
 }
 
 function uniqueScopes(scopes: readonly Scope[]): Scope[] {

@@ -38,7 +38,7 @@ function documented(options: FieldOptions, schema: Record<string, unknown>): Pro
 
 /**
  * Query strings carry integers as text: only plain decimal digits become numbers (`0x2`, `1e3`, ` 2` stay text
- * and fail IsInt naming the field). JSON numbers pass as they are.
+ * and fail IsInt naming the field). JSON numbers pass as they are, and so do JSON strings of plain digits.
  */
 function decimalInteger(value: unknown): unknown {
   return typeof value === 'string' && /^-?\d{1,16}$/.test(value) ? Number(value) : value;

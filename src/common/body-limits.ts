@@ -15,6 +15,9 @@ interface BodyLimit {
 
 const KB = 1024;
 
+/** What is read as JSON: plain JSON and its structured suffix (merge-patch+json, vnd.api+json...). */
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
 /**
  * The largest JSON body each route accepts, first match wins. Sized for what the route can legitimately carry:
  * a triage change or a key is a few hundred bytes; rule settings carry up to 500 exclusions.
@@ -38,14 +41,14 @@ export const DEFAULT_BODY_LIMIT_BYTES = 16 * KB;
 export function jsonBodiesWithinRouteLimits() {
   const parsers = new Map<number, ReturnType<typeof express.json>>();
   const parserFor = (limitBytes: number) => {
-    if (!parsers.has(limitBytes)) parsers.set(limitBytes, express.json({ limit: limitBytes }));
+    if (!parsers.has(limitBytes)) parsers.set(limitBytes, express.json({ limit: limitBytes, type: JSON_TYPES }));
     return parsers.get(limitBytes)!;
   };
 
   return (req: Request, res: Response, next: NextFunction) => {
     if (STREAMED_PATHS.test(req.path)) return next();
 
-    if (hasBody(req) && !req.is('application/json') && !req.is('+json')) {
+    if (hasBody(req) && !req.is(JSON_TYPES)) {
       const mediaType = req.headers['content-type'] ?? '(none)';
       return replyWithError(
         req,

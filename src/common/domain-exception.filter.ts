@@ -68,6 +68,10 @@ export class DomainExceptionFilter implements ExceptionFilter {
 function setErrorHeaders(response: Response, exception: unknown): void {
   if (exception instanceof RateLimitedError) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
   if (exception instanceof UnauthenticatedError) response.setHeader('WWW-Authenticate', 'Bearer realm="api"');
+  if (exception instanceof PreconditionFailedError || exception instanceof PreconditionRequiredError) {
+    const etag = exception.details?.currentEtag;
+    if (typeof etag === 'string') response.setHeader('ETag', etag);
+  }
 }
 
 /** The reply for any error: domain errors by their class, Nest HTTP exceptions by status, anything else 500. */

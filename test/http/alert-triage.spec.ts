@@ -77,6 +77,7 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
       },
     });
     expect(Date.parse(entries[1].changedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(Object.keys(entries[1].changes.status)).toEqual(['from', 'to']);
   });
 
   it('lets only one of two playbooks that read the same revision write (412 for the other)', async () => {
@@ -89,6 +90,7 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
     expect(first.status).toBe(200);
     expect(second.status).toBe(412);
     expect(second.body).toMatchObject({ error: 'precondition_failed', details: { currentEtag: '"2"' } });
+    expect(second.headers.etag).toBe('"2"');
     expect((await read(id)).body).toMatchObject({ status: 'resolved', classification: 'true_positive' });
     expect((await history(id)).map((e) => e.actor)).toEqual(['detection', 'xsoar-playbook']);
   });
@@ -102,6 +104,7 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
     const readOnly = await patch(id, { status: 'resolved' }, '*', reader);
 
     expect(missing.status).toBe(428);
+    expect(missing.headers.etag).toBe('"1"');
     expect(missing.body.details).toMatchObject({ field: 'If-Match', currentEtag: '"1"' });
     expect([star.status, weak.status]).toEqual([200, 200]);
     expect(weak.body.assignedTo).toBeNull();
@@ -153,7 +156,7 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
     expect((await history(id)).at(-1)).toMatchObject({ actor: 'detection', type: 'updated', revision: 3 });
   });
 
-  it('shows a suppression on an open alert, not on a closed one, and restores the triage status when lifted', async () => {
+  it('shows a suppression on an open alert, not a closed one, and restores the triage status when lifted', async () => {
     const open = await attack('tr-8', 'winword.exe');
     const closed = await attack('tr-9', 'winword.exe');
     await patch(open, { status: 'in_progress' }, '*').expect(200);
@@ -236,7 +239,7 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
     expect(missing.status).toBe(404);
   });
 
-  it('records who by key id too, and sends a triage status change on a suppressed alert as a status change', async () => {
+  it('records the key id too, and sends a triage status change on a suppressed alert as a status change', async () => {
     const id = await attack('tr-13', 'excel.exe');
     const suppression = await t
       .http()

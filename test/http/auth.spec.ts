@@ -251,9 +251,26 @@ describe('API key management', () => {
     await t.http().delete(`/api/v1/api-keys/${first.body.id}`).expect(200);
     const again = await create('splunk-soar');
 
+    const invisible = await create('detection\u200b');
     expect(reserved.map((r) => r.status)).toEqual([400, 400, 400, 400]);
+    expect(invisible.status).toBe(400);
     expect(reserved[0]!.body.details).toMatchObject({ field: 'name' });
     expect([first.status, second.status, again.status]).toEqual([201, 409, 201]);
+  });
+
+  it('gives one of many simultaneous creations of a name the key and the others 409, never 500', async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        t
+          .http()
+          .post('/api/v1/api-keys')
+          .send({ name: 'raced', scopes: ['read'] }),
+      ),
+    );
+    const statuses = replies.map((r) => r.status).sort();
+
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s !== 201 && s !== 409)).toEqual([]);
   });
 
   it('reads expiresAt as an instant: an offset in the past is refused, a future one stored in UTC', async () => {
@@ -267,8 +284,14 @@ describe('API key management', () => {
       .post('/api/v1/api-keys')
       .send({ name: 'later', scopes: ['read'], expiresAt: '2099-01-01T12:00:00+05:00' });
 
+    const noZone = await t
+      .http()
+      .post('/api/v1/api-keys')
+      .send({ name: 'no-zone', scopes: ['read'], expiresAt: '2099-01-01T12:00:00' });
+
     expect(past.status).toBe(400);
     expect(future.body.expiresAt).toBe('2099-01-01T07:00:00.000Z');
+    expect(noZone.body.expiresAt).toBe('2099-01-01T12:00:00.000Z');
     expect((await t.http().get(`/api/v1/api-keys/${future.body.id}`)).body.expiresAt).toBe('2099-01-01T07:00:00.000Z');
   });
 

@@ -96,4 +96,15 @@ describe('request size limits per route', () => {
     expect(plain.body.message).toMatch(/reads JSON, not text\/plain/);
     expect(form.status).toBe(415);
   });
+
+  it('reads the +json media types as JSON (a merge-patch PATCH takes effect)', async () => {
+    const reply = await t
+      .http()
+      .post('/api/v1/api-keys')
+      .set('content-type', 'application/merge-patch+json')
+      .send(JSON.stringify({ name: 'merge-patch-key', scopes: ['read'] }));
+
+    expect(reply.status).toBe(201);
+    expect(reply.body.name).toBe('merge-patch-key');
+  });
 });

@@ -196,6 +196,7 @@ function onKeySubmit(event) {
 
 function onKeyForget() {
   sessionStorage.removeItem(KEY_STORAGE);
+  $('api-key').value = '';
   clearView();
   showKeyState();
 }
@@ -479,15 +480,11 @@ async function loadConfig() {
 }
 
 /** The alert id a link names in #alert=<id>; a fragment that is not valid percent-encoding names none. */
+/** The alert id a link names (#alert=<uuid>); anything else is ignored rather than sent to the API. */
 function selectedFromHash() {
-  const match = /^#alert=(.+)$/.exec(location.hash);
-  if (!match) return null;
+  const match = /^#alert=([0-9a-fA-F-]{36})$/.exec(location.hash);
 
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return null;
-  }
+  return match ? match[1].toLowerCase() : null;
 }
 
 /** Wires the page up, then lists alerts and opens a linked one when a key is stored. */
