@@ -65,7 +65,7 @@ export class ApiKeyService implements OnModuleInit {
   /** Generates and stores a key under any name (the service's own included). */
   private async issue(input: NewApiKey, actor: string, now: string): Promise<{ apiKey: ApiKey; key: string }> {
     const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-    const apiKey = await this.store(key, input, actor, now);
+    const apiKey = await this.store(key, key.slice(0, SHOWN_PREFIX_LENGTH), input, actor, now);
     this.logger.info('api key created', { keyId: apiKey.id, name: apiKey.name, scopes: apiKey.scopes, actor });
 
     return { apiKey, key };
@@ -139,11 +139,11 @@ export class ApiKeyService implements OnModuleInit {
     for (const [hash, cached] of this.cache) if (cached.key.id === id) this.cache.delete(hash);
   }
 
-  private async store(key: string, input: NewApiKey, actor: string, now: string): Promise<ApiKey> {
+  private async store(key: string, shownPrefix: string, input: NewApiKey, actor: string, now: string): Promise<ApiKey> {
     const apiKey: ApiKey = {
       id: randomUUID(),
       name: input.name,
-      prefix: key.startsWith(KEY_PREFIX) ? key.slice(0, SHOWN_PREFIX_LENGTH) : BOOTSTRAP_SHOWN_PREFIX,
+      prefix: shownPrefix,
       scopes: input.scopes,
       rateLimitPerMinute: input.rateLimitPerMinute ?? null,
       createdAt: now,
@@ -163,9 +163,10 @@ export class ApiKeyService implements OnModuleInit {
     const now = new Date().toISOString();
     await this.keys.revokeOthersNamed(BOOTSTRAP_KEY_NAME, hash, now);
 
-    const existing = await this.keys.findByHash(hash);
-    if (existing) await this.keys.restore(hash, [Scope.Admin]);
-    else await this.store(key, { name: BOOTSTRAP_KEY_NAME, scopes: [Scope.Admin] }, 'BOOTSTRAP_ADMIN_KEY', now);
+    const input = { name: BOOTSTRAP_KEY_NAME, scopes: [Scope.Admin] };
+    if (await this.keys.findByHash(hash)) await this.keys.restore(hash, input.scopes);
+    else await this.store(key, BOOTSTRAP_SHOWN_PREFIX, input, 'BOOTSTRAP_ADMIN_KEY', now);
+
     this.logger.info('bootstrap admin key ready', { name: BOOTSTRAP_KEY_NAME });
   }
 

@@ -477,6 +477,20 @@ describe('start-up keys and switching auth off', () => {
     }
   });
 
+  it('shows none of a bootstrap key that looks like a generated one', async () => {
+    const chosen = 'adws_chosen-bootstrap-key-0123456789';
+    const app = await createTestApp({ bootstrapAdminKey: chosen });
+    try {
+      const keys = (await app.anonymous().get('/api/v1/api-keys').set('X-API-Key', chosen)).body;
+
+      expect(keys.map((k: { name: string; prefix: string }) => [k.name, k.prefix])).toEqual([
+        ['bootstrap-admin', '(bootstrap)'],
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses to start with a short or unknown auth setting', async () => {
     const { loadConfig } = await import('../../src/config/app.config.js');
 
