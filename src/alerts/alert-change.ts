@@ -25,10 +25,8 @@ export interface FieldChange {
   to: unknown;
 }
 
-/** One committed change of one alert, as the change feed, the audit trail and webhooks see it. */
-export interface AlertChangeEvent {
-  /** The change feed's sequence number of this change (monotonic across all alerts). */
-  sequence: number;
+/** One change of one alert as the change feed and the audit trail record it. */
+export interface ChangeRecord {
   type: AlertChangeType;
   alertId: string;
   deviceId: string;
@@ -38,10 +36,15 @@ export interface AlertChangeEvent {
   actor: string;
   /** The API key id of an analyst change; null for the engine's and when auth is off. */
   actorKeyId: string | null;
-  /** The fields that changed (status, classification, assignedTo, content); empty on creation. */
+  /** The fields that changed (status, triageStatus, classification, assignedTo); empty for content changes. */
   changes: Record<string, FieldChange>;
   comment: string | null;
-  /** The alert as it is after this change. */
+}
+
+/** One committed change of one alert, as webhooks see it: the record, its sequence number and the alert after it. */
+export interface AlertChangeEvent extends ChangeRecord {
+  /** The change feed's sequence number of this change (monotonic across all alerts). */
+  sequence: number;
   alert: Alert;
 }
 

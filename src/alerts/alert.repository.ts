@@ -1,5 +1,5 @@
 import type { Database, Queryable } from '../database/database.js';
-import type { AlertChangeType, FieldChange } from './alert-change.js';
+import type { AlertChangeType, ChangeRecord, FieldChange } from './alert-change.js';
 import type { AlertClassification, AlertStatus, TriageStatus } from './alert.model.js';
 import { isoOf } from '../database/timestamps.js';
 
@@ -27,20 +27,6 @@ export interface AlertRow {
 
 /** The columns the engine writes; triage columns keep their defaults on insert and their values on update. */
 export type DerivedAlertRow = Omit<AlertRow, 'triageStatus' | 'classification' | 'assignedTo'>;
-
-/** One entry of the change feed and audit trail. */
-export interface ChangeRecord {
-  alertId: string;
-  deviceId: string;
-  revision: number;
-  changedAt: string;
-  actor: string;
-  /** The API key of an analyst change; null for the engine's and when auth is off. */
-  actorKeyId: string | null;
-  type: AlertChangeType;
-  changes: Record<string, FieldChange>;
-  comment: string | null;
-}
 
 /** A stored change as the history endpoint serves it (`type` is null for changes older than the audit trail). */
 export interface StoredChange extends Omit<ChangeRecord, 'type' | 'deviceId'> {

@@ -21,6 +21,7 @@ import {
   AlertChangeType,
   DETECTION_ACTOR,
   type AlertChangeListener,
+  type ChangeRecord,
   type FieldChange,
 } from './alert-change.js';
 import { checkIfMatch } from './alert-etag.js';
@@ -32,7 +33,6 @@ import {
   type AlertRow,
   type AlertSearch,
   type AlertState,
-  type ChangeRecord,
   type DerivedAlertRow,
   type StoredChange,
 } from './alert.repository.js';

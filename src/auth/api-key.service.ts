@@ -187,7 +187,7 @@ export class ApiKeyService implements OnModuleInit {
   }
 }
 
-export function hashKey(key: string): string {
+function hashKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 

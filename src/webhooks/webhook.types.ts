@@ -21,15 +21,13 @@ export interface Webhook {
   updatedAt: string;
 }
 
-/** The reply to the request that creates a webhook: the only time its secret leaves the service. */
-export interface CreatedWebhook extends Webhook {
-  secret: string;
-}
-
 /** A webhook as stored, secret included; for the repository and the dispatcher only. */
 export interface WebhookRecord extends Webhook {
   secret: string;
 }
+
+/** The reply to the request that creates a webhook, the only time its secret leaves the service: the record. */
+export type CreatedWebhook = WebhookRecord;
 
 /** What PATCH may change. */
 export interface WebhookPatch {

@@ -15,8 +15,7 @@ describe('the alert change feed, polled as a SOAR platform would', () => {
   });
   afterAll(async () => t.close());
 
-  const post = (table: string, rows: MdeRow[]) =>
-    t.http().post(`/api/v1/events/${table}`).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const post = (table: string, rows: MdeRow[]) => t.postRows(table, rows);
   const attack = async (deviceId: string, at = '2024-03-01T10:00:00.0000000Z') => {
     await post('DeviceEvents', [injectionRow({ DeviceId: deviceId, Timestamp: at })]).expect(200);
     await post('DeviceNetworkEvents', [connectionRow({ DeviceId: deviceId })]).expect(200);
@@ -60,21 +59,7 @@ describe('the alert change feed, polled as a SOAR platform would', () => {
     await t.http().post(`${RULE}/rerun`).expect(200);
     expect(await poll()).toEqual([]);
 
-    const settings = (await t.http().get(RULE)).body.settings;
-    const exclusion = {
-      description: 'cf-2 only',
-      injectorFileName: 'powershell.exe',
-      injectorFolderPath: null,
-      folderPathMatch: 'equals',
-      targetFileName: null,
-      deviceId: 'cf-2',
-    };
-    await t
-      .http()
-      .put(RULE)
-      .send({ ...settings, exclusions: [...settings.exclusions, exclusion] })
-      .expect(200);
-    await t.http().post(`${RULE}/rerun`).expect(200);
+    await t.excludeAndRerun({ deviceId: 'cf-2' });
 
     expect(await poll()).toEqual(['cf-2 retracted r2']);
   });

@@ -3,8 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionRow, injectionRow, type MdeRow } from '../support/mde-rows.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
-const RULE = '/api/v1/rules/adws-connection-from-process-injection-target';
-
 describe('alert triage: PATCH with If-Match, history with who and when', () => {
   let t: TestApp;
   let analyst: string;
@@ -21,8 +19,7 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
   });
   afterAll(async () => t.close());
 
-  const post = (table: string, rows: MdeRow[]) =>
-    t.http().post(`/api/v1/events/${table}`).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const post = (table: string, rows: MdeRow[]) => t.postRows(table, rows);
   const attack = async (deviceId: string, fileName = 'notepad.exe') => {
     await post('DeviceEvents', [injectionRow({ DeviceId: deviceId, FileName: fileName })]).expect(200);
     await post('DeviceNetworkEvents', [connectionRow({ DeviceId: deviceId, InitiatingProcessFileName: fileName })]);
@@ -186,21 +183,7 @@ describe('alert triage: PATCH with If-Match, history with who and when', () => {
 
   it('keeps a retracted alert retracted: its status cannot be set (409), its classification can', async () => {
     const id = await attack('tr-10', 'mspaint.exe');
-    const settings = (await t.http().get(RULE)).body.settings;
-    const exclusion = {
-      description: 'tr-10 test',
-      injectorFileName: 'powershell.exe',
-      injectorFolderPath: null,
-      folderPathMatch: 'equals',
-      targetFileName: 'mspaint.exe',
-      deviceId: 'tr-10',
-    };
-    await t
-      .http()
-      .put(RULE)
-      .send({ ...settings, exclusions: [...settings.exclusions, exclusion] })
-      .expect(200);
-    await t.http().post(`${RULE}/rerun`).expect(200);
+    await t.excludeAndRerun({ deviceId: 'tr-10', targetFileName: 'mspaint.exe' });
 
     const status = await patch(id, { status: 'resolved' }, '*');
     const classification = await patch(id, { classification: 'benign_positive', comment: 'admin tool' }, '*');

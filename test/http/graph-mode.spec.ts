@@ -30,8 +30,7 @@ describe('graph mode (the default) against the reference rule', () => {
   });
   afterAll(async () => t.close());
 
-  const post = (table: string, rows: MdeRow[]) =>
-    t.http().post(`/api/v1/events/${table}`).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const post = (table: string, rows: MdeRow[]) => t.postRows(table, rows);
   const alertsOn = async (deviceId: string, status = 'new') =>
     (await t.http().get('/api/v1/alerts').query({ deviceId, status })).body.items as Record<string, any>[];
   const settings = async () => (await t.http().get(RULE)).body.settings;

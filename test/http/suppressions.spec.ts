@@ -15,8 +15,7 @@ describe('per-entity suppressions', () => {
   });
   afterAll(async () => t.close());
 
-  const post = (table: string, rows: MdeRow[]) =>
-    t.http().post(`/api/v1/events/${table}`).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const post = (table: string, rows: MdeRow[]) => t.postRows(table, rows);
   const attack = async (deviceId: string, fileName = 'notepad.exe', injector = 'powershell.exe') => {
     const injection = injectionRow({ DeviceId: deviceId, FileName: fileName, InitiatingProcessFileName: injector });
     await post('DeviceEvents', [injection]).expect(200);

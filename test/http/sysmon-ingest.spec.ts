@@ -205,8 +205,7 @@ describe('Sysmon and Defender rows of one host meet in one graph', () => {
 
   const sysmon = (events: Record<string, unknown>[]) =>
     t.http().post(SYSMON).set('content-type', 'application/x-ndjson').send(toNdjsonLines(events)).expect(200);
-  const defender = (table: string, rows: unknown[]) =>
-    t.http().post(`/api/v1/events/${table}`).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const defender = (table: string, rows: unknown[]) => t.postRows(table, rows);
   const alertsOn = async (deviceId: string, status = 'new') =>
     (await t.http().get('/api/v1/alerts').query({ deviceId, status })).body.items as Record<string, any>[];
 

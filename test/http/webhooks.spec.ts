@@ -107,8 +107,7 @@ function hmacHex(secret: string, timestamp: string, body: string): string {
 
 /** Helpers bound to one app. */
 function client(t: TestApp) {
-  const post = (table: string, rows: MdeRow[]) =>
-    t.http().post(`/api/v1/events/${table}`).set('content-type', 'application/json').send(JSON.stringify(rows));
+  const post = (table: string, rows: MdeRow[]) => t.postRows(table, rows);
 
   return {
     post,

@@ -17,7 +17,11 @@ export interface TestApp {
   http: () => ReturnType<typeof request.agent>;
   /** Requests without credentials. */
   anonymous: () => ReturnType<typeof request>;
+  /** Posts Defender rows as a JSON array to a table route (`DeviceEvents`, `DeviceNetworkEvents`), as admin. */
+  postRows: (table: string, rows: readonly unknown[]) => ReturnType<ReturnType<typeof request.agent>['post']>;
   adminKey: string;
+  /** Adds one exclusion to the ADWS rule's settings (powershell.exe injecting on `deviceId`) and re-runs it. */
+  excludeAndRerun: (exclusion: { deviceId: string; targetFileName?: string }) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,7 +50,32 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, existing
     db: database.db,
     http: () => request.agent(app.getHttpServer()).set('Authorization', `Bearer ${TEST_ADMIN_KEY}`),
     anonymous: () => request(app.getHttpServer()),
+    postRows: (table, rows) =>
+      request
+        .agent(app.getHttpServer())
+        .set('Authorization', `Bearer ${TEST_ADMIN_KEY}`)
+        .post(`/api/v1/events/${table}`)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(rows)),
     adminKey: TEST_ADMIN_KEY,
+    async excludeAndRerun({ deviceId, targetFileName }) {
+      const rule = '/api/v1/rules/adws-connection-from-process-injection-target';
+      const http = () => request.agent(app.getHttpServer()).set('Authorization', `Bearer ${TEST_ADMIN_KEY}`);
+      const settings = (await http().get(rule).expect(200)).body.settings;
+      const exclusion = {
+        description: `test exclusion on ${deviceId}`,
+        injectorFileName: 'powershell.exe',
+        injectorFolderPath: null,
+        folderPathMatch: 'equals',
+        targetFileName: targetFileName ?? null,
+        deviceId,
+      };
+      await http()
+        .put(rule)
+        .send({ ...settings, exclusions: [...settings.exclusions, exclusion] })
+        .expect(200);
+      await http().post(`${rule}/rerun`).expect(200);
+    },
     async close() {
       // The dispatcher's round in progress records its attempts before the database goes.
       await app.get(WebhookDispatcher).stop();

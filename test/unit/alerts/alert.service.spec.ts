@@ -5,9 +5,9 @@ import {
   connectionKeysOf,
   type AlertRow,
   type AlertState,
-  type ChangeRecord,
   type DerivedAlertRow,
 } from '../../../src/alerts/alert.repository.js';
+import type { ChangeRecord } from '../../../src/alerts/alert-change.js';
 import { AlertRepository } from '../../../src/alerts/alert.repository.js';
 import { AlertService } from '../../../src/alerts/alert.service.js';
 import type { Database, Queryable } from '../../../src/database/database.js';
