@@ -21,8 +21,6 @@ import { occurrenceSummary, occurrencesWhere, type DeviceGraph } from './graph.b
 import { findInjectionPaths, type InjectionPath } from './path.finder.js';
 import { compareEvidence, compareNumbers, compareOccurrences, compareStrings, sortedDistinct } from './sort.order.js';
 
-export { splitDeviceName } from './device-name.js';
-
 /**
  * The rule on one device graph, in the settings' mode: graph mode is graph-mode.detector.ts; reference mode follows.
  * Rule 6: one candidate per (device, DeviceName of the connections, target process), summarising the

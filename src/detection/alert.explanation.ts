@@ -1,7 +1,7 @@
 import type { AdwsRuleSettings, InjectorExclusion } from '../rules/rule.types.js';
 import { EdgeKind, NodeKind, type EvidenceRef, type InjectionOccurrence } from '../vocabulary/graph.vocabulary.js';
 import type { AlertPath, ExclusionReport, PathEdge, PathNode } from './alert.types.js';
-import { matchingExclusion } from './exclusion.matcher.js';
+import { deviceMatches, matchingExclusion } from './exclusion.matcher.js';
 import type { DeviceGraph } from './graph.builder.js';
 import { exclusionTargetOf } from './path.finder.js';
 import { compareEvidence, compareStrings, sortedDistinct } from './sort.order.js';
@@ -66,8 +66,8 @@ export function exclusionReport(
   window: TimeWindow | null = null,
 ): ExclusionReport[] {
   // Exclusions scoped to other devices were not considered here, so adding one leaves this alert unchanged.
-  const deviceId = graph.getAttribute('deviceId').toLowerCase();
-  const inScope = settings.exclusions.filter((e) => e.deviceId === null || e.deviceId.toLowerCase() === deviceId);
+  const deviceId = graph.getAttribute('deviceId');
+  const inScope = settings.exclusions.filter((e) => deviceMatches(e, deviceId));
   const counts = new Map(inScope.map((e) => [e, 0]));
   for (const key of new Set(processKeys)) {
     const target = exclusionTargetOf(graph, key);

@@ -70,7 +70,7 @@ export interface Reach {
 }
 
 /** Reference mode: the injections into the connecting processes only. */
-export const DIRECT: Reach = { depth: 1, descendants: false };
+const DIRECT: Reach = { depth: 1, descendants: false };
 
 interface UnitEvents {
   injections: DeviceEvent[];

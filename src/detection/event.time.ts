@@ -34,6 +34,10 @@ export function ticksBetween(earlier: EventInstant, later: EventInstant): number
   return (later.seconds - earlier.seconds) * TICKS_PER_SECOND + (later.ticks - earlier.ticks);
 }
 
+export function secondsToTicks(seconds: number): number {
+  return seconds * TICKS_PER_SECOND;
+}
+
 export function minutesToTicks(minutes: number): number {
   return minutes * TICKS_PER_MINUTE;
 }

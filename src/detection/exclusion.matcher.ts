@@ -52,7 +52,8 @@ function equalsWithoutCase(wanted: string | null, actual: string | null): boolea
   return actual !== null && actual === wanted.toLowerCase();
 }
 
-function deviceMatches(exclusion: InjectorExclusion, deviceId: string | null): boolean {
+/** Whether an exclusion applies on this device: one without a device applies everywhere. */
+export function deviceMatches(exclusion: InjectorExclusion, deviceId: string | null): boolean {
   const wanted = exclusion.deviceId ?? null;
 
   return wanted === null || (deviceId !== null && deviceId.toLowerCase() === wanted.toLowerCase());

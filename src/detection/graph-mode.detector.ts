@@ -18,7 +18,15 @@ import {
 } from './alert.explanation.js';
 import type { AlertCandidate, AlertPath, ConnectionSummary, InjectorSummary } from './alert.types.js';
 import { splitDeviceName } from './device-name.js';
-import { minutesToTicks, parseEventTime, shiftTime, ticksBetween, type EventInstant } from './event.time.js';
+import { evidenceId } from './event.filters.js';
+import {
+  minutesToTicks,
+  parseEventTime,
+  secondsToTicks,
+  shiftTime,
+  ticksBetween,
+  type EventInstant,
+} from './event.time.js';
 import type { DeviceGraph } from './graph.builder.js';
 import { exclusionTargetOf, isExcluded } from './path.finder.js';
 import { compareEvidence, compareNumbers, compareOccurrences, compareStrings, sortedDistinct } from './sort.order.js';
@@ -55,6 +63,8 @@ interface Search {
   connectedEdges: Map<ConnectionOccurrence, string>;
   /** Hops left to explore for this connecting process (see MAX_HOPS_EXPLORED). */
   budget: number;
+  /** The hops into each node met so far: they depend only on the graph, the settings and the node. */
+  hopsByNode: Map<string, Hop[]>;
 }
 
 /**
@@ -108,18 +118,15 @@ function newSearch(
   settings: AdwsRuleSettings,
   connections: { edgeKey: string; occurrence: ConnectionOccurrence }[],
 ): Search {
-  const timed = connections
-    .map(({ occurrence }) => ({ occurrence, at: parseEventTime(occurrence.timestamp) }))
-    .sort((a, b) => ticksBetween(b.at, a.at) || compareOccurrences(a.occurrence, b.occurrence));
-
   return {
     graph,
     settings,
-    skewTicks: settings.clockSkewSeconds * 10_000_000,
+    skewTicks: secondsToTicks(settings.clockSkewSeconds),
     spanTicks: minutesToTicks(settings.timeframeMinutes),
-    connections: timed,
+    connections: timed(connections.map((c) => c.occurrence)),
     connectedEdges: new Map(connections.map((c) => [c.occurrence, c.edgeKey])),
     budget: MAX_HOPS_EXPLORED,
+    hopsByNode: new Map(),
   };
 }
 
@@ -153,18 +160,24 @@ function chainsInto(search: Search, node: string, suffix: Hop[], visited: Set<st
 function coveredBy(chain: ValidChain, longer: ValidChain[]): boolean {
   if (longer.length === 0) return false;
 
-  const cited = new Set(longer.flatMap((c) => [...c.evidence.flat(), ...c.connections].map((o) => evidenceKey(o))));
-  return [...chain.evidence.flat(), ...chain.connections].every((o) => cited.has(evidenceKey(o)));
+  const cited = new Set(
+    longer.flatMap((c) => [...c.evidence.flat(), ...c.connections].map((o) => evidenceId(o.evidence))),
+  );
+  return [...chain.evidence.flat(), ...chain.connections].every((o) => cited.has(evidenceId(o.evidence)));
 }
 
-function evidenceKey(occurrence: { evidence: EvidenceRef }): string {
-  const { table, deviceId, eventKey } = occurrence.evidence;
-
-  return `${table}\u0000${deviceId}\u0000${eventKey}`;
-}
-
+/** The hops into `node`, worked out once per search; every visit still spends one hop of the budget. */
 function hopsInto(search: Search, node: string): Hop[] {
   search.budget--;
+  const known = search.hopsByNode.get(node);
+  if (known) return known;
+
+  const hops = hopsIntoUncached(search, node);
+  search.hopsByNode.set(node, hops);
+  return hops;
+}
+
+function hopsIntoUncached(search: Search, node: string): Hop[] {
   const hops: Hop[] = [];
   search.graph.forEachInEdge(node, (edgeKey, edge, source, target) => {
     if (edge.kind === EdgeKind.Injected) {
@@ -369,7 +382,7 @@ function distinct<T>(items: T[]): T[] {
 }
 
 function distinctRefs(refs: EvidenceRef[]): EvidenceRef[] {
-  return [...new Map(refs.map((r) => [JSON.stringify(r), r])).values()].sort(compareEvidence);
+  return [...new Map(refs.map((r) => [evidenceId(r), r])).values()].sort(compareEvidence);
 }
 
 function compareCandidates(a: AlertCandidate, b: AlertCandidate): number {

@@ -473,10 +473,10 @@ function materialise(draft: GraphDraft): DeviceGraph {
 
   for (const key of sortedKeys(draft.nodes)) graph.addNode(key, nodeAttributes(draft.nodes.get(key)!));
   const edges = [
-    ...[...draft.injected].map(([key, edge]) => ({ key, edge, attributes: injectedAttributes(edge) })),
-    ...[...draft.connected].map(([key, edge]) => ({ key, edge, attributes: connectedAttributes(edge) })),
-    ...[...draft.spawned].map(([key, edge]) => ({ key, edge, attributes: spawnedAttributes(edge) })),
-    ...[...draft.accessed].map(([key, edge]) => ({ key, edge, attributes: accessedAttributes(edge) })),
+    ...[...draft.injected].map(([key, edge]) => ({ key, edge, attributes: injectedEdge(sortedOccurrences(edge)) })),
+    ...[...draft.connected].map(([key, edge]) => ({ key, edge, attributes: connectedEdge(sortedOccurrences(edge)) })),
+    ...[...draft.spawned].map(([key, edge]) => ({ key, edge, attributes: spawnedEdge(sortedOccurrences(edge)) })),
+    ...[...draft.accessed].map(([key, edge]) => ({ key, edge, attributes: accessedEdge(sortedOccurrences(edge)) })),
   ].sort((a, b) => compareStrings(a.key, b.key));
   for (const { key, edge, attributes } of edges) {
     graph.addDirectedEdgeWithKey(key, edge.source, edge.target, attributes);
@@ -499,27 +499,26 @@ function nodeAttributes(node: NodeDraft): NodeAttributes {
   };
 }
 
-function injectedAttributes(edge: EdgeDraft<InjectionOccurrence>): InjectedEdgeAttributes {
-  const occurrences = [...edge.occurrences.values()].sort(compareOccurrences);
+function sortedOccurrences<O extends { timestamp: string; evidence: EvidenceRef }>(edge: EdgeDraft<O>): O[] {
+  return [...edge.occurrences.values()].sort(compareOccurrences);
+}
+
+/** The attributes of each edge kind from its time-sorted, non-empty occurrences. */
+function injectedEdge(occurrences: InjectionOccurrence[]): InjectedEdgeAttributes {
   const actionTypes = sortedDistinct(occurrences.map((o) => o.actionType));
 
   return { kind: EdgeKind.Injected, actionTypes, ...occurrenceSummary(occurrences), occurrences };
 }
 
-function connectedAttributes(edge: EdgeDraft<ConnectionOccurrence>): ConnectedEdgeAttributes {
-  const occurrences = [...edge.occurrences.values()].sort(compareOccurrences);
-
+function connectedEdge(occurrences: ConnectionOccurrence[]): ConnectedEdgeAttributes {
   return { kind: EdgeKind.Connected, ...occurrenceSummary(occurrences), occurrences };
 }
 
-function spawnedAttributes(edge: EdgeDraft<SpawnOccurrence>): SpawnedEdgeAttributes {
-  const occurrences = [...edge.occurrences.values()].sort(compareOccurrences);
-
+function spawnedEdge(occurrences: SpawnOccurrence[]): SpawnedEdgeAttributes {
   return { kind: EdgeKind.Spawned, ...occurrenceSummary(occurrences), occurrences };
 }
 
-function accessedAttributes(edge: EdgeDraft<AccessOccurrence>): AccessedEdgeAttributes {
-  const occurrences = [...edge.occurrences.values()].sort(compareOccurrences);
+function accessedEdge(occurrences: AccessOccurrence[]): AccessedEdgeAttributes {
   const grantedAccess = sortedDistinct(occurrences.flatMap((o) => (o.grantedAccess === null ? [] : [o.grantedAccess])));
 
   return { kind: EdgeKind.Accessed, grantedAccess, ...occurrenceSummary(occurrences), occurrences };
@@ -551,27 +550,17 @@ export function occurrencesWhere(
   keep: (occurrence: { timestamp: string; evidence: EvidenceRef }) => boolean,
 ): EdgeAttributes | null {
   switch (attributes.kind) {
-    case EdgeKind.Injected: {
-      const occurrences = attributes.occurrences.filter(keep);
-      if (occurrences.length === 0) return null;
-
-      const actionTypes = sortedDistinct(occurrences.map((o) => o.actionType));
-      return { ...attributes, actionTypes, ...occurrenceSummary(occurrences), occurrences };
-    }
-    case EdgeKind.Accessed: {
-      const occurrences = attributes.occurrences.filter(keep);
-      if (occurrences.length === 0) return null;
-
-      const grantedAccess = sortedDistinct(occurrences.flatMap((o) => (o.grantedAccess ? [o.grantedAccess] : [])));
-      return { ...attributes, grantedAccess, ...occurrenceSummary(occurrences), occurrences };
-    }
-    case EdgeKind.Connected: {
-      const occurrences = attributes.occurrences.filter(keep);
-      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
-    }
-    case EdgeKind.Spawned: {
-      const occurrences = attributes.occurrences.filter(keep);
-      return occurrences.length === 0 ? null : { ...attributes, ...occurrenceSummary(occurrences), occurrences };
-    }
+    case EdgeKind.Injected:
+      return nonEmpty(attributes.occurrences.filter(keep), injectedEdge);
+    case EdgeKind.Connected:
+      return nonEmpty(attributes.occurrences.filter(keep), connectedEdge);
+    case EdgeKind.Spawned:
+      return nonEmpty(attributes.occurrences.filter(keep), spawnedEdge);
+    case EdgeKind.Accessed:
+      return nonEmpty(attributes.occurrences.filter(keep), accessedEdge);
   }
+}
+
+function nonEmpty<O, E>(occurrences: O[], edge: (occurrences: O[]) => E): E | null {
+  return occurrences.length === 0 ? null : edge(occurrences);
 }

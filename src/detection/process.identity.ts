@@ -1,7 +1,7 @@
 import type { SysmonEvent } from '../ingest/event.types.js';
 import { SysmonEventId } from '../ingest/event.types.js';
 import { processGuidNodeKey, processNodeKey } from '../vocabulary/graph.vocabulary.js';
-import { parseEventTime, ticksBetween } from './event.time.js';
+import { parseEventTime, secondsToTicks, ticksBetween } from './event.time.js';
 import { compareStrings } from './sort.order.js';
 
 /** A process as one event names it: any of GUID, pid and image may be missing. */
@@ -46,7 +46,7 @@ export interface ResolvedProcess {
 }
 
 /** How much later than an event a process-create may be stamped and still be the process the event names. */
-const CREATE_SKEW_TICKS = 60 * 10_000_000;
+const CREATE_SKEW_TICKS = secondsToTicks(60);
 
 /** Which events name a GUID's image most reliably: the create, then the process's own events, then others'. */
 const IMAGE_RANK = { create: 0, own: 1, target: 2 } as const;

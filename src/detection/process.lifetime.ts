@@ -4,7 +4,7 @@ import {
   processUniqueIdNodeKey,
   processLifetimeNodeKey,
 } from '../vocabulary/graph.vocabulary.js';
-import { parseEventTime, ticksBetween } from './event.time.js';
+import { parseEventTime, secondsToTicks, ticksBetween } from './event.time.js';
 import {
   fileNameOf,
   type DefenderProcessRef,
@@ -15,9 +15,9 @@ import {
 import { compareStrings } from './sort.order.js';
 
 /** Creation times of one process seen by two sources (Defender, Sysmon) differ by milliseconds; a pid is not reused that fast. */
-const SAME_CREATION_TICKS = 1 * 10_000_000;
+const SAME_CREATION_TICKS = secondsToTicks(1);
 /** How much later than an event a process may be stamped as created and still be the process the event names. */
-const CREATE_SKEW_TICKS = 1 * 10_000_000;
+const CREATE_SKEW_TICKS = secondsToTicks(1);
 
 /** Everything one event says about a process, before identities are merged. */
 export interface ProcessFact {

@@ -12,7 +12,9 @@
  * without any duplicate (a failed COPY costs a full send; measured in bench/storage.bench.ts).
  */
 import { InvalidInputError } from '../common/domain.errors.js';
+import { evidenceId } from '../detection/event.filters.js';
 import { PendingDetectionRepository } from '../detection/pending-detection.repository.js';
+import { compareStrings } from '../detection/sort.order.js';
 import type { Database, Queryable } from '../database/database.js';
 import { toCsvLine } from '../database/csv.js';
 import {
@@ -155,10 +157,10 @@ export class EventRepository {
     const found = new Map<string, RawEvent>();
     for (const table of Object.values(EventTable)) {
       const wanted = refs.filter((ref) => ref.table === table);
-      if (wanted.length > 0) for (const raw of await this.loadRaw(table, wanted)) found.set(refKey(raw), raw);
+      if (wanted.length > 0) for (const raw of await this.loadRaw(table, wanted)) found.set(evidenceId(raw), raw);
     }
 
-    return refs.flatMap((ref) => found.get(refKey(ref)) ?? []);
+    return refs.flatMap((ref) => found.get(evidenceId(ref)) ?? []);
   }
 
   private async loadRaw(table: EventTable, refs: EvidenceRef[]): Promise<RawEvent[]> {
@@ -275,17 +277,9 @@ async function recordDeviceNames(tx: Queryable, events: CanonicalEvent[]): Promi
   }
   if (pairs.size === 0) return [];
 
-  const sorted = [...pairs.values()].sort((a, b) => compareText(a[0], b[0]) || compareText(a[1], b[1]));
+  const sorted = [...pairs.values()].sort((a, b) => compareStrings(a[0], b[0]) || compareStrings(a[1], b[1]));
   const params = [sorted.map((p) => p[0]), sorted.map((p) => p[1])];
   const result = await tx.query<{ device_id: string }>(Q.INSERT_DEVICE_NAMES, params);
 
   return result.rows.map((row) => row.device_id);
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function refKey(ref: EvidenceRef): string {
-  return `${ref.table}\u0000${ref.deviceId}\u0000${ref.eventKey}`;
 }

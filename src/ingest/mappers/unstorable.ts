@@ -6,7 +6,7 @@ import { ExactJson } from '../event.types.js';
  */
 
 /** Deepest nesting of arrays and objects kept in `raw` (real Defender rows nest two or three levels). */
-export const MAX_NESTING = 64;
+const MAX_NESTING = 64;
 
 export interface Unstorable {
   field: string;
