@@ -68,7 +68,12 @@ export class SuppressionService {
     return (await this.suppressions.get(id))!;
   }
 
-  /** Re-derives the alerts of the suppression's device, or of every device with alerts for a name. */
+  /**
+   * Re-derives the alerts of the suppression's device, or of every device with alerts for a name.
+   * TODO: a name suppression re-runs detection (load, build, search) on every device with alerts only to change
+   * their status; the stored alerts hold what suppressionFor reads (device, target and injector names), so the
+   * suppressions could be re-applied to them without detection. Cost grows with the devices that have alerts.
+   */
   private async rederive(suppression: Suppression): Promise<void> {
     const deviceIds =
       suppression.entityType === 'device'
